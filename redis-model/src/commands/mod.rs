@@ -1,0 +1,100 @@
+//! Commands: the generic [`Cmd`] builder and typed methods for the commands applications use
+//! daily, one trait per command group.
+//!
+//! Every typed method builds a [`Cmd`] and sends it through [`Commands::send`], so they work
+//! alike on a [`Client`](crate::Client) (auto-pipelined), a [`Connection`](crate::Connection)
+//! and a connection checked out of the pool.
+//!
+//! ```no_run
+//! # async fn demo(client: redis_model::Client) -> redis_model::Result<()> {
+//! use redis_model::prelude::*;
+//! client.set("greeting", "hello").await?;
+//! let v: Option<String> = client.get("greeting").await?;
+//! let n: i64 = client.send(cmd("STRLEN").arg("greeting")).await?;
+//! # Ok(()) }
+//! ```
+
+mod cmd;
+mod hashes;
+mod keys;
+mod lists;
+mod pubsub;
+mod scripting;
+mod sets;
+mod sorted_sets;
+mod strings;
+mod transactions;
+
+use std::future::Future;
+
+pub use cmd::{cmd, ArgWriter, Cmd, ToArg};
+pub use hashes::HashCommands;
+pub use keys::{KeyCommands, ScanStream, Ttl};
+pub use lists::ListCommands;
+pub use pubsub::{Message, Subscription};
+pub use scripting::Script;
+pub use sets::SetCommands;
+pub use sorted_sets::SortedSetCommands;
+pub use strings::{SetOptions, StringCommands};
+pub use transactions::Watched;
+
+use crate::connection::{Expect, Payload, Reply};
+use crate::error::{Error, Result};
+use crate::pipeline::Pipeline;
+use crate::resp::{FromRedis, Value};
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// How a command reaches a server; implemented by the crate's handles only.
+    pub trait Execute: Sync {
+        /// Sends a request and waits for its replies.
+        fn execute(
+            &self,
+            payload: Payload,
+            expect: Expect,
+        ) -> impl Future<Output = Result<Reply>> + Send;
+    }
+}
+
+/// Sending commands and pipelines. Implemented by [`Client`](crate::Client),
+/// [`Connection`](crate::Connection), pooled connections and [`Watched`].
+pub trait Commands: sealed::Execute {
+    /// Sends one command and converts its reply; an error reply is [`Error::Server`].
+    fn send<T: FromRedis>(&self, cmd: Cmd) -> impl Future<Output = Result<T>> + Send {
+        let name = cmd.name_cow();
+        let reply = self.execute(Payload::One(cmd), Expect::Replies(1));
+        async move { T::from_redis(one(reply.await?)?.into_result(&name)?) }
+    }
+
+    /// Sends a pipeline in one write and reads all its replies. Each command's outcome is
+    /// reported on its own: one failing command does not fail the others. An atomic pipeline
+    /// (`MULTI`/`EXEC`) that a `WATCH` aborted is [`Error::TransactionAborted`].
+    fn pipeline(
+        &self,
+        pipeline: Pipeline,
+    ) -> impl Future<Output = Result<Vec<Result<Value>>>> + Send {
+        let (payload, expect, decoder) = pipeline.into_request();
+        // An empty pipeline has nothing to send and no reply to wait for.
+        let reply = (expect != Expect::Replies(0)).then(|| self.execute(payload, expect));
+        async move {
+            match reply {
+                None => Ok(Vec::new()),
+                Some(reply) => match reply.await? {
+                    Reply::Many(replies) => decoder.decode(replies),
+                    Reply::One(reply) => decoder.decode(vec![reply]),
+                },
+            }
+        }
+    }
+}
+
+impl<E: sealed::Execute> Commands for E {}
+
+/// The single reply of a one-command request.
+pub(crate) fn one(reply: Reply) -> Result<Value> {
+    match reply {
+        Reply::One(v) => Ok(v),
+        Reply::Many(_) => Err(Error::protocol("several replies to one command")),
+    }
+}

@@ -1,0 +1,467 @@
+//! The task that owns a connection's socket, and the auto-pipelining it does.
+//!
+//! Callers never touch the socket. Each [`Request`] goes into an unbounded channel; the driver,
+//! a hand-written future polled by tokio, repeats three steps until none makes progress:
+//!
+//! 1. drain every queued request into one write buffer (so commands sent concurrently by many
+//!    tasks leave in one `write`, the automatic pipelining fred and redis-rs's multiplexed
+//!    connection do) and remember each in order;
+//! 2. write as much of the buffer as the socket takes;
+//! 3. read what the socket has, decode every complete frame, and hand each reply to the oldest
+//!    request still waiting (Redis answers in order). Push frames go to the push sink instead.
+//!
+//! Reading and writing are interleaved in one task, so a long write never delays replies and
+//! no lock guards the socket.
+//!
+//! A caller that stops waiting (timeout, dropped future) leaves its request in the queue: its
+//! reply is still read and thrown away, so the connection never falls out of step. An I/O or
+//! protocol error fails every waiting request, marks the connection broken (the pool never hands
+//! it out again) and ends the task.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::AsyncWrite;
+use tokio::sync::{mpsc, oneshot};
+
+use super::transport::Transport;
+use crate::commands::Cmd;
+use crate::error::{Error, Result};
+use crate::resp::{DecodeLimits, Decoder, Value};
+
+/// What a caller sends to the driver.
+pub(crate) struct Request {
+    pub(crate) payload: Payload,
+    pub(crate) expect: Expect,
+    /// Where the reply goes; `None` when nobody waits for it (the command is sent regardless).
+    pub(crate) reply: Option<oneshot::Sender<Result<Reply>>>,
+}
+
+/// The commands of one request, written back to back.
+pub enum Payload {
+    One(Cmd),
+    Many(Vec<Cmd>),
+}
+
+/// What completes a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// This many replies, one per command.
+    Replies(usize),
+    /// This many pub/sub confirmations (`subscribe`, `psubscribe`, `ssubscribe` and their
+    /// `un-` forms), which arrive as push frames in RESP3.
+    Confirmations(usize),
+    /// Unsubscribe confirmations until the server reports no subscription left.
+    UnsubscribeAll,
+}
+
+/// The reply, or replies, of a request.
+#[derive(Debug)]
+pub enum Reply {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+/// State the driver and the connection's handles share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) node: String,
+    broken: AtomicBool,
+    epoch: Instant,
+    /// Milliseconds since `epoch` at the driver's last activity.
+    last_active: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(node: String) -> Self {
+        Shared {
+            node,
+            broken: AtomicBool::new(false),
+            epoch: Instant::now(),
+            last_active: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_broken(&self) {
+        self.broken.store(true, Ordering::Release);
+    }
+
+    /// How long since the connection last sent or received anything.
+    pub(crate) fn idle_for(&self) -> std::time::Duration {
+        let last = self.last_active.load(Ordering::Relaxed);
+        self.epoch
+            .elapsed()
+            .saturating_sub(std::time::Duration::from_millis(last))
+    }
+
+    pub(crate) fn age(&self) -> std::time::Duration {
+        self.epoch.elapsed()
+    }
+
+    fn touch(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_active.store(now, Ordering::Relaxed);
+    }
+}
+
+/// A request written (or being written), waiting for its replies.
+struct InFlight {
+    reply: Option<oneshot::Sender<Result<Reply>>>,
+    expect: Expect,
+    collected: Vec<Value>,
+    /// Offset of its first byte in the stream of everything this connection wrote: it has been
+    /// (at least partly) sent once `written` passes it.
+    start: u64,
+}
+
+/// Stop taking requests into the write buffer past this size until it has drained a little,
+/// so that one burst cannot grow it without bound.
+const WRITE_HIGH_WATER: usize = 1 << 20;
+/// Reads go into at least this much free buffer space.
+const READ_CHUNK: usize = 32 * 1024;
+/// Rounds of the loop before the driver yields to other tasks on its thread.
+const ROUNDS_PER_POLL: usize = 32;
+
+pub(crate) struct Driver {
+    transport: Transport,
+    requests: mpsc::UnboundedReceiver<Request>,
+    requests_closed: bool,
+    shared: Arc<Shared>,
+    decoder: Decoder,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    needs_flush: bool,
+    /// Bytes written so far, over the connection's life.
+    written: u64,
+    /// Bytes put into `write_buf` so far.
+    queued: u64,
+    in_flight: VecDeque<InFlight>,
+    push_sink: Option<mpsc::UnboundedSender<Value>>,
+    /// Set once a subscription was made over RESP2, where pub/sub messages are plain arrays.
+    resp2_pubsub: bool,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        transport: Transport,
+        requests: mpsc::UnboundedReceiver<Request>,
+        shared: Arc<Shared>,
+        limits: DecodeLimits,
+        push_sink: Option<mpsc::UnboundedSender<Value>>,
+    ) -> Self {
+        Driver {
+            transport,
+            requests,
+            requests_closed: false,
+            shared,
+            decoder: Decoder::new(limits),
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            write_buf: BytesMut::with_capacity(READ_CHUNK),
+            needs_flush: false,
+            written: 0,
+            queued: 0,
+            in_flight: VecDeque::new(),
+            push_sink,
+            resp2_pubsub: false,
+        }
+    }
+
+    /// Takes queued requests into the write buffer. Returns whether any came.
+    fn accept_requests(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        while !self.requests_closed && self.write_buf.len() < WRITE_HIGH_WATER {
+            match self.requests.poll_recv(cx) {
+                Poll::Ready(Some(request)) => {
+                    progress = true;
+                    if request.reply.as_ref().is_some_and(|r| r.is_closed()) {
+                        // The caller gave up before the command left: do not send it at all.
+                        continue;
+                    }
+                    let start = self.queued;
+                    let before = self.write_buf.len();
+                    match &request.payload {
+                        Payload::One(cmd) => cmd.encode_into(&mut self.write_buf),
+                        Payload::Many(cmds) => {
+                            for cmd in cmds {
+                                cmd.encode_into(&mut self.write_buf);
+                            }
+                        }
+                    }
+                    self.queued += (self.write_buf.len() - before) as u64;
+                    self.in_flight.push_back(InFlight {
+                        reply: request.reply,
+                        expect: request.expect,
+                        collected: Vec::new(),
+                        start,
+                    });
+                }
+                Poll::Ready(None) => self.requests_closed = true,
+                Poll::Pending => break,
+            }
+        }
+        progress
+    }
+
+    /// Writes what the socket takes. Returns whether anything was written.
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+        let mut progress = false;
+        while !self.write_buf.is_empty() {
+            match Pin::new(&mut self.transport).poll_write(cx, &self.write_buf) {
+                Poll::Ready(Ok(0)) => {
+                    return Err(self.io_error(std::io::ErrorKind::WriteZero.into()))
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.write_buf.advance(n);
+                    self.written += n as u64;
+                    self.needs_flush = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(self.io_error(e)),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+        if self.needs_flush {
+            // TLS buffers inside the stream; TCP's flush is free.
+            match Pin::new(&mut self.transport).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => return Err(self.io_error(e)),
+                Poll::Pending => {}
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Reads and dispatches what the socket has. Returns whether anything came; `Ok(None)` at a
+    /// clean end of stream.
+    fn read(&mut self, cx: &mut Context<'_>) -> Result<Option<bool>> {
+        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+            self.read_buf.reserve(READ_CHUNK);
+        }
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.transport), cx, &mut self.read_buf) {
+            Poll::Pending => Ok(Some(false)),
+            Poll::Ready(Err(e)) => Err(self.io_error(e)),
+            Poll::Ready(Ok(0)) => Ok(None),
+            Poll::Ready(Ok(_)) => {
+                while let Some(frame) = self
+                    .decoder
+                    .decode(&mut self.read_buf)
+                    .map_err(|e| e.at_node(&self.shared.node))?
+                {
+                    self.dispatch(frame)?;
+                }
+                Ok(Some(true))
+            }
+        }
+    }
+
+    fn dispatch(&mut self, frame: Value) -> Result<()> {
+        match frame {
+            Value::Push(items) => self.on_push(items),
+            Value::Array(items) if self.resp2_pubsub && is_pubsub_frame(&items) => {
+                self.on_push(items)
+            }
+            Value::Array(items) if self.front_expects_confirmation() && is_pubsub_frame(&items) => {
+                self.resp2_pubsub = true;
+                self.on_push(items)
+            }
+            reply => self.on_reply(reply),
+        }
+    }
+
+    fn front_expects_confirmation(&self) -> bool {
+        self.in_flight
+            .front()
+            .is_some_and(|f| !matches!(f.expect, Expect::Replies(_)))
+    }
+
+    fn on_reply(&mut self, reply: Value) -> Result<()> {
+        let Some(front) = self.in_flight.front_mut() else {
+            return Err(Error::Protocol {
+                node: self.shared.node.clone(),
+                reason: format!("a {} reply came with no request waiting", reply.kind()),
+            });
+        };
+        match front.expect {
+            Expect::Replies(n) if n > 1 => {
+                front.collected.push(reply);
+                let done = front.collected.len() == n;
+                self.complete_front_if(done);
+            }
+            // A single reply; or an error instead of a confirmation (e.g. SUBSCRIBE on a
+            // connection that may not), which ends the request too.
+            _ => {
+                let front = self.in_flight.pop_front().expect("checked above");
+                front.respond(Ok(Reply::One(reply)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the oldest request with the replies it collected, when `done`.
+    fn complete_front_if(&mut self, done: bool) {
+        if done {
+            let mut front = self.in_flight.pop_front().expect("a request is waiting");
+            let collected = std::mem::take(&mut front.collected);
+            front.respond(Ok(Reply::Many(collected)));
+        }
+    }
+
+    fn on_push(&mut self, items: Vec<Value>) -> Result<()> {
+        if let (Some(front), Some(kind)) = (self.in_flight.front_mut(), confirmation_kind(&items)) {
+            let done = match front.expect {
+                Expect::Confirmations(n) => Some(front.collected.len() + 1 == n),
+                Expect::UnsubscribeAll if kind.ends_with(b"unsubscribe") => {
+                    // The third element counts the subscriptions left.
+                    Some(matches!(items.get(2), Some(Value::Integer(0))))
+                }
+                Expect::UnsubscribeAll | Expect::Replies(_) => None,
+            };
+            if let Some(done) = done {
+                front.collected.push(Value::Push(items));
+                self.complete_front_if(done);
+                return Ok(());
+            }
+        }
+        match &self.push_sink {
+            Some(sink) => {
+                if sink.send(Value::Push(items)).is_err() {
+                    // Nobody listens any more; keep serving replies.
+                    self.push_sink = None;
+                }
+            }
+            None => {
+                tracing::trace!(node = %self.shared.node, "push frame with no listener dropped")
+            }
+        }
+        Ok(())
+    }
+
+    fn io_error(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            node: self.shared.node.clone(),
+            source,
+        }
+    }
+
+    /// Fails every waiting and queued request and closes the queue: the connection is done.
+    fn fail(&mut self, error: Error) {
+        self.shared.mark_broken();
+        tracing::debug!(node = %self.shared.node, %error, "connection failed");
+        self.requests.close();
+        let written = self.written;
+        let node = &self.shared.node;
+        for f in self.in_flight.drain(..) {
+            let sent = f.start < written;
+            let e = match &error {
+                Error::Io { source, .. } => Error::Io {
+                    node: node.clone(),
+                    source: std::io::Error::new(source.kind(), source.to_string()),
+                },
+                Error::Protocol { reason, .. } => Error::Protocol {
+                    node: node.clone(),
+                    reason: reason.clone(),
+                },
+                _ => Error::ConnectionClosed {
+                    node: node.clone(),
+                    sent,
+                },
+            };
+            f.respond(Err(e));
+        }
+        while let Ok(r) = self.requests.try_recv() {
+            if let Some(reply) = r.reply {
+                let _ = reply.send(Err(Error::ConnectionClosed {
+                    node: node.clone(),
+                    sent: false,
+                }));
+            }
+        }
+    }
+}
+
+impl InFlight {
+    fn respond(self, result: Result<Reply>) {
+        if let Some(reply) = self.reply {
+            // The caller may have stopped waiting; its reply is dropped here.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Whether a RESP2 array is a pub/sub frame (message or confirmation).
+fn is_pubsub_frame(items: &[Value]) -> bool {
+    matches!(
+        items.first().and_then(Value::as_bytes).map(|b| b.as_ref()),
+        Some(b"message" | b"pmessage" | b"smessage")
+    ) || confirmation_kind(items).is_some()
+}
+
+/// The kind of a subscription confirmation frame, if it is one.
+fn confirmation_kind(items: &[Value]) -> Option<&[u8]> {
+    let kind = items.first()?.as_bytes()?;
+    matches!(
+        kind.as_ref(),
+        b"subscribe"
+            | b"psubscribe"
+            | b"ssubscribe"
+            | b"unsubscribe"
+            | b"punsubscribe"
+            | b"sunsubscribe"
+    )
+    .then_some(kind.as_ref())
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        for _ in 0..ROUNDS_PER_POLL {
+            let accepted = this.accept_requests(cx);
+            let wrote = match this.write(cx) {
+                Ok(p) => p,
+                Err(e) => {
+                    this.fail(e);
+                    return Poll::Ready(());
+                }
+            };
+            let read = match this.read(cx) {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    let sent = !this.in_flight.is_empty();
+                    let node = this.shared.node.clone();
+                    this.fail(Error::ConnectionClosed { node, sent });
+                    return Poll::Ready(());
+                }
+                Err(e) => {
+                    this.fail(e);
+                    return Poll::Ready(());
+                }
+            };
+            if accepted || wrote || read {
+                this.shared.touch();
+            }
+            if this.requests_closed && this.in_flight.is_empty() && this.write_buf.is_empty() {
+                // Every handle is gone and every reply delivered.
+                this.shared.mark_broken();
+                return Poll::Ready(());
+            }
+            if !(accepted || wrote || read) {
+                return Poll::Pending;
+            }
+        }
+        // Still busy: let other tasks on this thread run, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,57 @@
+//! redis-model: a typed, ORM-style data access framework for Redis.
+//!
+//! This crate is the client core the models stand on: RESP2/RESP3 over tokio, TLS through
+//! rustls, a bb8 pool, explicit and automatic pipelining.
+//!
+//! ```no_run
+//! # async fn demo() -> redis_model::Result<()> {
+//! use redis_model::prelude::*;
+//! let client = Client::connect("redis://127.0.0.1:6379/0?client_name=web").await?;
+//! client.set("greeting", "hello").await?;
+//! let greeting: Option<String> = client.get("greeting").await?;
+//! let replies = client.pipeline(pipe().cmd(cmd("INCR").arg("hits")).cmd(cmd("TTL").arg("hits"))).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! The modules follow the data path, from bytes on the wire up to the API:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`resp`] | `decode` (incremental, limit-checked), `encode`, [`Value`], [`FromRedis`] |
+//! | [`connection`] | the socket (`transport`: TCP, TLS, Unix), `tls`, `handshake`, and `driver`, the task that owns a socket and pipelines everything queued on it |
+//! | [`pool`] | the bb8 manager: health checks after idle, broken connections retired |
+//! | [`pipeline`] | explicit [`Pipeline`]s, atomic ones, and `auto`: the shared connections that coalesce commands from many tasks |
+//! | [`routing`](crate::routing) | where a request goes: `standalone` today, cluster and sentinel beside it |
+//! | [`commands`] | [`Cmd`], [`Commands`], and one trait per command group |
+//! | [`client`](Client) | [`Client`], the handle applications hold |
+//! | [`error`] | [`Error`], the one error type, and its predicates |
+#![warn(missing_docs)]
+
+mod client;
+pub mod commands;
+mod config;
+pub mod connection;
+pub mod error;
+pub mod pipeline;
+pub mod pool;
+pub mod resp;
+mod routing;
+
+pub use client::Client;
+pub use commands::{cmd, Cmd, Commands, Script, ToArg};
+pub use config::{Config, PoolConfig, Protocol, Secret, ServerAddr};
+pub use connection::{Connection, TlsConfig};
+pub use error::{Error, Result};
+pub use pipeline::{pipe, Pipeline};
+pub use resp::{FromRedis, Value};
+
+/// Everything an application usually needs, in one import.
+pub mod prelude {
+    pub use crate::commands::{
+        HashCommands, KeyCommands, ListCommands, SetCommands, SortedSetCommands, StringCommands,
+    };
+    pub use crate::{
+        cmd, pipe, Client, Cmd, Commands, Config, Error, FromRedis, Pipeline, Result, Script, Value,
+    };
+}

@@ -1,0 +1,431 @@
+//! Incremental RESP2/RESP3 decoding.
+//!
+//! Decoding runs in two passes, as mini-redis does: a *scan* walks the buffer to find where the
+//! next complete frame ends, without allocating; only then is the frame split off the buffer and
+//! *parsed* into a [`Value`] whose strings are slices of it. A frame that has not fully arrived is
+//! the expected state `Ok(None)`, not an error.
+//!
+//! The scan is resumable: when a read ends in the middle of a large array, the next call goes on
+//! from the last complete element instead of walking the array again, so a reply arriving in many
+//! reads costs time linear in its size.
+//!
+//! Hostile input: declared lengths are only compared against the limits and the bytes at hand,
+//! never used to allocate; aggregates are allocated once their elements are all in the buffer
+//! (each takes at least three bytes, so the allocation is bounded by what was received).
+
+use bytes::{Bytes, BytesMut};
+
+use super::value::{ServerError, Value};
+use crate::error::{Error, Result};
+
+/// Caps that protect the client from a broken or hostile server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Largest bulk string, bulk error or verbatim string accepted, in bytes, and longest line.
+    /// Default 512 MiB, the largest string Redis stores.
+    pub max_bulk_len: usize,
+    /// Deepest nesting of aggregates (arrays, maps, sets, pushes, attributes). Default 128.
+    pub max_depth: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_bulk_len: 512 * 1024 * 1024,
+            max_depth: 128,
+        }
+    }
+}
+
+/// Decodes frames from a growing buffer. Keeps the scan position between calls.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    limits: DecodeLimits,
+    /// Where the scan of the pending frame stopped: the start of its first incomplete element.
+    pos: usize,
+    /// Elements still missing in each open aggregate, innermost last.
+    open: Vec<u64>,
+}
+
+impl Decoder {
+    /// A decoder enforcing `limits`.
+    pub fn new(limits: DecodeLimits) -> Self {
+        Decoder {
+            limits,
+            pos: 0,
+            open: Vec::new(),
+        }
+    }
+
+    /// Splits the next complete frame off `buf` and parses it; `Ok(None)` when more bytes are
+    /// needed. After an error the decoder and the buffer are unusable: drop the connection.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>> {
+        let Some(len) = self.scan(buf)? else {
+            return Ok(None);
+        };
+        self.pos = 0;
+        self.open.clear();
+        let frame = buf.split_to(len).freeze();
+        let mut at = 0;
+        let value = parse(&frame, &mut at)?;
+        debug_assert_eq!(at, len, "scan and parse disagree on the frame's end");
+        Ok(Some(value))
+    }
+
+    /// Finds the end of the frame at the start of `buf`.
+    fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>> {
+        loop {
+            let Some((kind, line, after_line)) = self.line_at(buf, self.pos)? else {
+                return Ok(None);
+            };
+            let mut end = after_line;
+            match kind {
+                b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {}
+                b'$' | b'!' | b'=' => {
+                    if let Some(len) = self.length(line, kind == b'$')? {
+                        if len > self.limits.max_bulk_len {
+                            return Err(Error::protocol(format!(
+                                "bulk length {len} exceeds the limit of {}",
+                                self.limits.max_bulk_len
+                            )));
+                        }
+                        end = match after_line.checked_add(len + 2) {
+                            Some(end) if end <= buf.len() => end,
+                            _ => return Ok(None),
+                        };
+                        if &buf[end - 2..end] != b"\r\n" {
+                            return Err(Error::protocol("bulk string not terminated by CRLF"));
+                        }
+                    }
+                }
+                b'*' | b'~' | b'>' | b'%' | b'|' => {
+                    if let Some(n) = self.length(line, kind == b'*')? {
+                        let n = n as u64;
+                        let children = match kind {
+                            b'%' => n * 2,
+                            b'|' => n * 2 + 1,
+                            _ => n,
+                        };
+                        if children > 0 {
+                            if self.open.len() >= self.limits.max_depth {
+                                return Err(Error::protocol(format!(
+                                    "nesting deeper than the limit of {}",
+                                    self.limits.max_depth
+                                )));
+                            }
+                            self.open.push(children);
+                            self.pos = end;
+                            continue;
+                        }
+                    }
+                }
+                other => {
+                    return Err(Error::protocol(format!(
+                        "unknown RESP type byte {:?}",
+                        char::from(other).escape_default().to_string()
+                    )))
+                }
+            }
+            // One element is complete; close every aggregate it completes.
+            self.pos = end;
+            loop {
+                match self.open.last_mut() {
+                    None => return Ok(Some(end)),
+                    Some(missing) => {
+                        *missing -= 1;
+                        if *missing > 0 {
+                            break;
+                        }
+                        self.open.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The type byte, the line after it and the offset past its CRLF, of the element at `at`.
+    fn line_at<'b>(&self, buf: &'b [u8], at: usize) -> Result<Option<(u8, &'b [u8], usize)>> {
+        let Some(&kind) = buf.get(at) else {
+            return Ok(None);
+        };
+        let rest = &buf[at + 1..];
+        match rest.windows(2).position(|w| w == b"\r\n") {
+            Some(n) => Ok(Some((kind, &rest[..n], at + 1 + n + 2))),
+            None if rest.len() > self.limits.max_bulk_len => Err(Error::protocol(format!(
+                "line longer than the limit of {} bytes",
+                self.limits.max_bulk_len
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// A declared length; `None` for the RESP2 null (`-1`) where it is allowed.
+    fn length(&self, line: &[u8], null_allowed: bool) -> Result<Option<usize>> {
+        if line == b"-1" && null_allowed {
+            return Ok(None);
+        }
+        if line == b"?" {
+            return Err(Error::protocol(
+                "streamed RESP3 aggregates are not supported",
+            ));
+        }
+        let n = parse_int(line)?;
+        usize::try_from(n)
+            .map(Some)
+            .map_err(|_| Error::protocol(format!("negative length {n}")))
+    }
+}
+
+/// Parses the frame at `*at` of a buffer the scan found complete.
+fn parse(buf: &Bytes, at: &mut usize) -> Result<Value> {
+    let kind = buf[*at];
+    let start = *at + 1;
+    let eol = start
+        + buf[start..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| Error::protocol("frame ended early"))?;
+    let line = &buf[start..eol];
+    *at = eol + 2;
+    let value = match kind {
+        b'+' => Value::SimpleString(buf.slice(start..eol)),
+        b'-' => Value::Error(ServerError::new(buf.slice(start..eol))),
+        b':' => Value::Integer(parse_int(line)?),
+        b'_' => {
+            if !line.is_empty() {
+                return Err(Error::protocol("null frame with content"));
+            }
+            Value::Nil
+        }
+        b'#' => match line {
+            b"t" => Value::Boolean(true),
+            b"f" => Value::Boolean(false),
+            _ => return Err(Error::protocol("boolean is neither t nor f")),
+        },
+        b',' => Value::Double(
+            std::str::from_utf8(line)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| Error::protocol("malformed double"))?,
+        ),
+        b'(' => {
+            let digits = line.strip_prefix(b"-").unwrap_or(line);
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return Err(Error::protocol("malformed big number"));
+            }
+            Value::BigNumber(buf.slice(start..eol))
+        }
+        b'$' | b'!' | b'=' => {
+            if line == b"-1" {
+                return Ok(Value::Nil);
+            }
+            let len = parse_int(line)? as usize;
+            let body = buf.slice(*at..*at + len);
+            *at += len + 2;
+            match kind {
+                b'$' => Value::BulkString(body),
+                b'!' => Value::Error(ServerError::new(body)),
+                _ => {
+                    if body.len() < 4 || body[3] != b':' {
+                        return Err(Error::protocol("verbatim string without a format"));
+                    }
+                    Value::Verbatim {
+                        format: [body[0], body[1], body[2]],
+                        text: body.slice(4..),
+                    }
+                }
+            }
+        }
+        b'*' | b'~' | b'>' => {
+            if line == b"-1" {
+                return Ok(Value::Nil);
+            }
+            let n = parse_int(line)? as usize;
+            let mut items = Vec::with_capacity(n);
+            for _ in 0..n {
+                items.push(parse(buf, at)?);
+            }
+            match kind {
+                b'*' => Value::Array(items),
+                b'~' => Value::Set(items),
+                _ => Value::Push(items),
+            }
+        }
+        b'%' | b'|' => {
+            let n = parse_int(line)? as usize;
+            let mut pairs = Vec::with_capacity(n);
+            for _ in 0..n {
+                let k = parse(buf, at)?;
+                let v = parse(buf, at)?;
+                pairs.push((k, v));
+            }
+            if kind == b'%' {
+                Value::Map(pairs)
+            } else {
+                Value::Attribute {
+                    attributes: pairs,
+                    value: Box::new(parse(buf, at)?),
+                }
+            }
+        }
+        _ => return Err(Error::protocol("unknown RESP type byte")),
+    };
+    Ok(value)
+}
+
+/// A strict decimal `i64`: an optional `-` and digits, nothing else.
+fn parse_int(line: &[u8]) -> Result<i64> {
+    let (negative, digits) = match line.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, line),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return Err(Error::protocol("malformed integer"));
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(Error::protocol("malformed integer"));
+        }
+        let digit = i64::from(d - b'0');
+        n = n
+            .checked_mul(10)
+            .and_then(|n| {
+                if negative {
+                    n.checked_sub(digit)
+                } else {
+                    n.checked_add(digit)
+                }
+            })
+            .ok_or_else(|| Error::protocol("integer out of range"))?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8]) -> Result<Option<Value>> {
+        Decoder::default().decode(&mut BytesMut::from(input))
+    }
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(
+            decode_all(b"+OK\r\n").unwrap(),
+            Some(Value::SimpleString("OK".into()))
+        );
+        assert_eq!(decode_all(b":-42\r\n").unwrap(), Some(Value::Integer(-42)));
+        assert_eq!(decode_all(b"$-1\r\n").unwrap(), Some(Value::Nil));
+        assert_eq!(decode_all(b"*-1\r\n").unwrap(), Some(Value::Nil));
+        assert_eq!(decode_all(b"_\r\n").unwrap(), Some(Value::Nil));
+        assert_eq!(decode_all(b"#t\r\n").unwrap(), Some(Value::Boolean(true)));
+        assert_eq!(
+            decode_all(b",-inf\r\n").unwrap(),
+            Some(Value::Double(f64::NEG_INFINITY))
+        );
+        assert_eq!(decode_all(b"$0\r\n\r\n").unwrap(), Some(bulk("")));
+        let Some(Value::Error(e)) = decode_all(b"-WRONGTYPE Operation against\r\n").unwrap() else {
+            panic!("not an error")
+        };
+        assert_eq!((e.code(), e.message()), ("WRONGTYPE", "Operation against"));
+    }
+
+    #[test]
+    fn aggregates() {
+        let v = decode_all(b"%1\r\n+a\r\n*2\r\n:1\r\n~1\r\n$1\r\nx\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            v,
+            Value::Map(vec![(
+                Value::SimpleString("a".into()),
+                Value::Array(vec![Value::Integer(1), Value::Set(vec![bulk("x")])])
+            )])
+        );
+        let v = decode_all(b"|1\r\n+ttl\r\n:3\r\n$2\r\nhi\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            v,
+            Value::Attribute {
+                attributes: vec![(Value::SimpleString("ttl".into()), Value::Integer(3))],
+                value: Box::new(bulk("hi")),
+            }
+        );
+        assert_eq!(decode_all(b"*0\r\n").unwrap(), Some(Value::Array(vec![])));
+        assert_eq!(
+            decode_all(b"=8\r\ntxt:abcd\r\n").unwrap(),
+            Some(Value::Verbatim {
+                format: *b"txt",
+                text: "abcd".into()
+            })
+        );
+    }
+
+    #[test]
+    fn partial_reads_resume_and_leave_the_rest() {
+        let input = b"*3\r\n$5\r\nhello\r\n:7\r\n*1\r\n+x\r\n+next\r\n";
+        let mut dec = Decoder::default();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for (i, b) in input.iter().enumerate() {
+            buf.extend_from_slice(&[*b]);
+            if let Some(v) = dec.decode(&mut buf).unwrap() {
+                got = Some((i, v));
+                break;
+            }
+        }
+        let (at, v) = got.unwrap();
+        assert_eq!(at, input.len() - "+next\r\n".len() - 1);
+        assert_eq!(
+            v,
+            Value::Array(vec![
+                bulk("hello"),
+                Value::Integer(7),
+                Value::Array(vec![Value::SimpleString("x".into())])
+            ])
+        );
+        buf.extend_from_slice(&input[at + 1..]);
+        assert_eq!(
+            dec.decode(&mut buf).unwrap(),
+            Some(Value::SimpleString("next".into()))
+        );
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn hostile_input_is_an_error_not_an_allocation() {
+        let limits = DecodeLimits {
+            max_bulk_len: 1024,
+            max_depth: 4,
+        };
+        let mut dec = Decoder::new(limits);
+        // An absurd declared count is never allocated: the frame is just incomplete.
+        let mut buf = BytesMut::from(&b"*4000000000\r\n:1\r\n"[..]);
+        assert_eq!(dec.decode(&mut buf).unwrap(), None);
+
+        for bad in [
+            &b"$2000\r\n"[..],
+            b"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
+            b"$-2\r\n",
+            b"*-5\r\n",
+            b"?3\r\n",
+            b":12a\r\n",
+            b":99999999999999999999\r\n",
+            b"$3\r\nabcde\r\n",
+            b"#x\r\n",
+            b"=2\r\nab\r\n",
+            b"$?\r\n",
+        ] {
+            let mut dec = Decoder::new(limits);
+            let err = dec.decode(&mut BytesMut::from(bad)).unwrap_err();
+            assert!(matches!(err, Error::Protocol { .. }), "{bad:?}: {err}");
+        }
+    }
+}

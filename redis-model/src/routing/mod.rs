@@ -1,0 +1,32 @@
+//! Where a command goes: the one seam between the API and the topology.
+//!
+//! Today there is one topology, a single server ([`standalone`]). Cluster (slot routing,
+//! `MOVED`/`ASK`, per-node pipelines) and Sentinel (following failovers) slot in beside it as
+//! further variants of [`Router`]: everything above this module sends a request to the router
+//! and never learns which node served it.
+
+pub(crate) mod standalone;
+
+use crate::connection::{Expect, Payload, Reply};
+use crate::error::Result;
+use crate::pool::Pool;
+
+/// The topology a client talks to.
+pub(crate) enum Router {
+    Standalone(standalone::Standalone),
+}
+
+impl Router {
+    pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
+        match self {
+            Router::Standalone(s) => s.request(payload, expect).await,
+        }
+    }
+
+    /// The pool exclusive connections come from.
+    pub(crate) fn pool(&self) -> &Pool {
+        match self {
+            Router::Standalone(s) => s.pool(),
+        }
+    }
+}

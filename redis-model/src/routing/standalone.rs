@@ -1,0 +1,32 @@
+//! One server: every command goes to it, through the client's shared connections.
+
+use crate::config::Config;
+use crate::connection::{Expect, Payload, Reply};
+use crate::error::Result;
+use crate::pipeline::auto::Lanes;
+use crate::pool::{self, Pool};
+
+pub(crate) struct Standalone {
+    lanes: Lanes,
+}
+
+impl Standalone {
+    pub(crate) async fn new(config: &Config) -> Result<Self> {
+        let pool = pool::build(config).await?;
+        Ok(Standalone {
+            lanes: Lanes::new(
+                pool,
+                config.pool.multiplexed_connections,
+                config.pool.max_lifetime,
+            ),
+        })
+    }
+
+    pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
+        self.lanes.request(payload, expect).await
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        self.lanes.pool()
+    }
+}
