@@ -76,6 +76,17 @@ pub async fn build(config: &Config) -> Result<Pool> {
 
 /// Checks a connection out of `pool`, for exclusive use.
 pub(crate) async fn checkout(pool: &Pool) -> Result<PooledConnection> {
+    // bb8 hands a failed connect to its error sink, never to the caller waiting for the
+    // connection, who would see only `PoolTimedOut` once `connection_timeout` passed: a server
+    // that is down or a wrong password would look like a busy pool. So when no connection is
+    // idle and there is room for one, connect here, where the error reaches the caller.
+    let state = pool.state();
+    if state.idle_connections == 0 && state.connections < pool.config().max_size {
+        let conn = pool.dedicated_connection().await?;
+        // If another checkout filled the pool meanwhile, this connection is closed and the
+        // wait below is served by theirs.
+        let _ = pool.add(conn);
+    }
     pool.get_owned().await.map_err(|e| match e {
         bb8::RunError::User(e) => e,
         bb8::RunError::TimedOut => Error::PoolTimedOut,

@@ -20,6 +20,16 @@ pub enum Action {
     ReplyAndClose(Vec<u8>),
     /// Closes the connection without answering.
     Close,
+    /// Answers with `reply`, then after `delay` sends `later` unasked (while the client waits
+    /// for nothing), and goes on serving.
+    ReplyThenSendLater {
+        /// The answer to the command.
+        reply: Vec<u8>,
+        /// How long to wait before sending `later`.
+        delay: std::time::Duration,
+        /// The unsolicited bytes.
+        later: Vec<u8>,
+    },
     /// Answers like a healthy server would (`HELLO` with a map, `PING` with `PONG`, everything
     /// else with `+OK`).
     Healthy,
@@ -63,6 +73,11 @@ impl FakeServer {
         format!("redis://{}", self.addr)
     }
 
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// How many connections it accepted.
     pub fn connections(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
@@ -93,6 +108,17 @@ async fn serve(mut socket: TcpStream, script: Vec<Action>) {
         };
         let action = script.next().unwrap_or(Action::Healthy);
         let (bytes, close) = match action {
+            Action::ReplyThenSendLater {
+                reply,
+                delay,
+                later,
+            } => {
+                if socket.write_all(&reply).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+                (later, false)
+            }
             Action::Reply(b) => (b, false),
             Action::ReplyAndClose(b) => (b, true),
             Action::Close => return,

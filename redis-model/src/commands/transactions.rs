@@ -41,9 +41,15 @@ impl Watched {
     /// Runs `pipeline` as `MULTI`/`EXEC` (whether or not it was made atomic) and ends the
     /// transaction.
     pub async fn exec(mut self, pipeline: Pipeline) -> Result<Vec<Result<Value>>> {
-        let conn = self.conn.take().expect("present until exec or drop");
-        // EXEC clears the watch whatever its outcome, so no UNWATCH is owed.
-        conn.pipeline(pipeline.atomic()).await
+        let conn = self.conn.as_ref().expect("present until exec or drop");
+        // The connection stays in `self` until EXEC has answered: if this future is dropped
+        // first, the driver may never send MULTI/EXEC (a request whose caller left is
+        // skipped), and `Drop` must still queue the UNWATCH.
+        let outcome = conn.pipeline(pipeline.atomic()).await;
+        // EXEC answered, which cleared the watch whatever its outcome: no UNWATCH is owed.
+        // A connection error also needs none: the connection is broken and never reused.
+        self.conn = None;
+        outcome
     }
 }
 

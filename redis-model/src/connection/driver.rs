@@ -18,7 +18,7 @@
 //! protocol error fails every waiting request, marks the connection broken (the pool never hands
 //! it out again) and ends the task.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, oneshot};
 
@@ -149,6 +149,8 @@ pub(crate) struct Driver {
     push_sink: Option<mpsc::UnboundedSender<Value>>,
     /// Set once a subscription was made over RESP2, where pub/sub messages are plain arrays.
     resp2_pubsub: bool,
+    /// What the server's confirmations say this connection is subscribed to.
+    subscriptions: Subscriptions,
 }
 
 impl Driver {
@@ -173,6 +175,7 @@ impl Driver {
             in_flight: VecDeque::new(),
             push_sink,
             resp2_pubsub: false,
+            subscriptions: Subscriptions::default(),
         }
     }
 
@@ -317,12 +320,30 @@ impl Driver {
     }
 
     fn on_push(&mut self, items: Vec<Value>) -> Result<()> {
-        if let (Some(front), Some(kind)) = (self.in_flight.front_mut(), confirmation_kind(&items)) {
+        // Every confirmation updates what the connection is subscribed to, whether a request
+        // waits for it or not.
+        let left_of_kind = confirmation_kind(&items).map(|kind| {
+            self.subscriptions
+                .apply(kind, items.get(1).and_then(Value::as_bytes))
+        });
+        if let (Some(front), Some(kind), Some(left_of_kind)) = (
+            self.in_flight.front_mut(),
+            confirmation_kind(&items),
+            left_of_kind,
+        ) {
             let done = match front.expect {
                 Expect::Confirmations(n) => Some(front.collected.len() + 1 == n),
                 Expect::UnsubscribeAll if kind.ends_with(b"unsubscribe") => {
-                    // The third element counts the subscriptions left.
-                    Some(matches!(items.get(2), Some(Value::Integer(0))))
+                    // The server confirms each channel (or pattern) it drops, and once with a
+                    // nil name when there was none. The count it sends (third element) covers
+                    // channels *and* patterns, so it stays above 0 after `UNSUBSCRIBE` while
+                    // patterns remain: the end is when none of this kind is left.
+                    // A nil name or a total of 0 says the same, should the two disagree.
+                    Some(
+                        left_of_kind == 0
+                            || matches!(items.get(1), Some(Value::Nil))
+                            || matches!(items.get(2), Some(Value::Integer(0))),
+                    )
                 }
                 Expect::UnsubscribeAll | Expect::Replies(_) => None,
             };
@@ -398,6 +419,38 @@ impl InFlight {
     }
 }
 
+/// The channels, patterns and shard channels a connection is subscribed to, kept from the
+/// server's confirmations.
+#[derive(Debug, Default)]
+struct Subscriptions {
+    channels: HashSet<Bytes>,
+    patterns: HashSet<Bytes>,
+    shard_channels: HashSet<Bytes>,
+}
+
+impl Subscriptions {
+    /// Applies one confirmation of `kind` for `name`; returns how many subscriptions of that
+    /// kind (channels, patterns or shard channels) are left.
+    fn apply(&mut self, kind: &[u8], name: Option<&Bytes>) -> usize {
+        let (set, subscribed) = match kind {
+            b"subscribe" => (&mut self.channels, true),
+            b"unsubscribe" => (&mut self.channels, false),
+            b"psubscribe" => (&mut self.patterns, true),
+            b"punsubscribe" => (&mut self.patterns, false),
+            b"ssubscribe" => (&mut self.shard_channels, true),
+            _ => (&mut self.shard_channels, false),
+        };
+        if let Some(name) = name {
+            if subscribed {
+                set.insert(name.clone());
+            } else {
+                set.remove(name);
+            }
+        }
+        set.len()
+    }
+}
+
 /// Whether a RESP2 array is a pub/sub frame (message or confirmation).
 fn is_pubsub_frame(items: &[Value]) -> bool {
     matches!(
@@ -463,5 +516,32 @@ impl Future for Driver {
         // Still busy: let other tasks on this thread run, then continue.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriptions_count_each_kind_apart() {
+        let name = |s: &'static str| Bytes::from_static(s.as_bytes());
+        let mut subs = Subscriptions::default();
+        assert_eq!(subs.apply(b"subscribe", Some(&name("a"))), 1);
+        assert_eq!(
+            subs.apply(b"subscribe", Some(&name("a"))),
+            1,
+            "twice is once"
+        );
+        assert_eq!(subs.apply(b"subscribe", Some(&name("b"))), 2);
+        assert_eq!(subs.apply(b"psubscribe", Some(&name("p*"))), 1);
+        // Dropping the channels leaves the pattern: channels are done at 0, whatever the
+        // server's total says.
+        assert_eq!(subs.apply(b"unsubscribe", Some(&name("a"))), 1);
+        assert_eq!(subs.apply(b"unsubscribe", Some(&name("b"))), 0);
+        assert_eq!(subs.apply(b"unsubscribe", None), 0);
+        assert_eq!(subs.apply(b"punsubscribe", Some(&name("p*"))), 0);
+        assert_eq!(subs.apply(b"ssubscribe", Some(&name("s"))), 1);
+        assert_eq!(subs.apply(b"sunsubscribe", Some(&name("s"))), 0);
     }
 }

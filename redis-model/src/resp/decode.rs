@@ -149,12 +149,19 @@ impl Decoder {
             return Ok(None);
         };
         let rest = &buf[at + 1..];
-        match rest.windows(2).position(|w| w == b"\r\n") {
-            Some(n) => Ok(Some((kind, &rest[..n], at + 1 + n + 2))),
-            None if rest.len() > self.limits.max_bulk_len => Err(Error::protocol(format!(
+        let too_long = || {
+            Error::protocol(format!(
                 "line longer than the limit of {} bytes",
                 self.limits.max_bulk_len
-            ))),
+            ))
+        };
+        // The cap holds for a complete line as for a partial one, so that the same bytes are
+        // accepted or refused however the reads split them. A partial line may end in the `\r`
+        // of its CRLF: only more than one byte past the cap proves the line too long.
+        match rest.windows(2).position(|w| w == b"\r\n") {
+            Some(n) if n > self.limits.max_bulk_len => Err(too_long()),
+            Some(n) => Ok(Some((kind, &rest[..n], at + 1 + n + 2))),
+            None if rest.len() > self.limits.max_bulk_len.saturating_add(1) => Err(too_long()),
             None => Ok(None),
         }
     }
@@ -426,6 +433,33 @@ mod tests {
             let mut dec = Decoder::new(limits);
             let err = dec.decode(&mut BytesMut::from(bad)).unwrap_err();
             assert!(matches!(err, Error::Protocol { .. }), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn line_cap_does_not_depend_on_read_splits() {
+        let limits = DecodeLimits {
+            max_bulk_len: 8,
+            max_depth: 4,
+        };
+        for (input, ok) in [
+            (&b"+aaaaaaaa\r\n"[..], true),
+            (b"+aaaaaaaaa\r\n", false),
+            (b"*1\r\n-ERRRRRRRRRRRRR\r\n", false),
+        ] {
+            let whole = Decoder::new(limits).decode(&mut BytesMut::from(input));
+            let mut dec = Decoder::new(limits);
+            let mut buf = BytesMut::new();
+            let mut split = Ok(None);
+            for b in input {
+                buf.extend_from_slice(&[*b]);
+                split = dec.decode(&mut buf);
+                if !matches!(split, Ok(None)) {
+                    break;
+                }
+            }
+            assert_eq!(whole.is_ok(), ok, "{input:?}: {whole:?}");
+            assert_eq!(split.is_ok(), ok, "{input:?}: {split:?}");
         }
     }
 }
