@@ -133,7 +133,7 @@ impl Connection {
         Ok(async move {
             let outcome = match timeout {
                 None => rx.await,
-                Some(after) => match tokio::time::timeout(after, rx).await {
+                Some(after) => match Box::pin(tokio::time::timeout(after, rx)).await {
                     Ok(outcome) => outcome,
                     Err(_) => {
                         return Err(Error::Timeout {

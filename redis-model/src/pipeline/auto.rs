@@ -55,9 +55,45 @@ impl Lanes {
     /// server (the connection had already closed) is sent once more on a fresh connection.
     pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
         let lane = self.pick();
+        // The common case: the lane's connection is healthy, and the request goes into its
+        // driver's queue under the read lock, with no handle cloned and nothing awaited.
+        let payload = match self.queue_on_current(lane, payload, expect) {
+            Ok(pending) => return pending.await,
+            Err(payload) => payload,
+        };
+        // Refilling awaits the pool's checkout, whose future is large; boxed, it does not
+        // enlarge the future of every command, which is moved on each call.
+        Box::pin(self.request_after_refill(lane, payload, expect)).await
+    }
+
+    /// Queues on `lane`'s current connection if it is usable; gives the payload back if not.
+    fn queue_on_current(
+        &self,
+        lane: &Lane,
+        payload: Payload,
+        expect: Expect,
+    ) -> std::result::Result<
+        impl std::future::Future<Output = Result<Reply>> + Send + 'static,
+        Payload,
+    > {
+        let guard = lane.current.read().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(conn) if self.is_usable(conn) => conn.try_request(payload, expect),
+            _ => Err(payload),
+        }
+    }
+
+    /// The slow path of [`Lanes::request`]: the lane is empty, broken, expired, or its queue
+    /// just closed.
+    async fn request_after_refill(
+        &self,
+        lane: &Lane,
+        payload: Payload,
+        expect: Expect,
+    ) -> Result<Reply> {
         let conn = self.connection(lane).await?;
-        // `request` consumes the payload only when it reaches the driver's queue; a closed queue
-        // gives it back through `try_request`.
+        // `try_request` consumes the payload only when it reaches the driver's queue; a closed
+        // queue gives it back.
         match conn.try_request(payload, expect) {
             Ok(pending) => pending.await,
             Err(payload) => {
@@ -107,7 +143,12 @@ impl Lanes {
     fn usable(&self, lane: &Lane) -> Option<Connection> {
         let guard = lane.current.read().unwrap_or_else(|e| e.into_inner());
         let conn = guard.as_ref()?;
+        self.is_usable(conn).then(|| (**conn).clone())
+    }
+
+    /// Neither broken nor past `max_lifetime`.
+    fn is_usable(&self, conn: &Connection) -> bool {
         let expired = self.max_lifetime.is_some_and(|max| conn.age() >= max);
-        (!conn.is_broken() && !expired).then(|| (**conn).clone())
+        !conn.is_broken() && !expired
     }
 }
