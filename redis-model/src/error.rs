@@ -134,12 +134,14 @@ pub enum Error {
 
     /// A save with a stale `#[redis(version)]`: someone saved the document since it was read.
     /// Nothing was written.
-    #[error("conflict on {key}: the document changed since version {expected}")]
+    #[error("conflict on {key}: expected version {expected}, found {found}")]
     Conflict {
         /// The document's key.
         key: String,
         /// The version the save expected to replace.
         expected: u64,
+        /// The version stored.
+        found: u64,
     },
 
     /// A vector of the wrong dimension, refused before anything is sent.

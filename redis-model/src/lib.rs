@@ -45,7 +45,7 @@ pub use commands::{cmd, Cmd, Commands, Script, ToArg};
 pub use config::{Config, PoolConfig, Protocol, Secret, ServerAddr};
 pub use connection::{Connection, TlsConfig};
 pub use error::{Error, Result};
-pub use model::{GeoPoint, RedisModel, Ulid};
+pub use model::{GeoPoint, RedisModel, Repository, Ulid};
 pub use pipeline::{pipe, Pipeline};
 pub use resp::{FromRedis, Value};
 

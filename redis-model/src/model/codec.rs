@@ -279,31 +279,28 @@ impl HashValue for GeoPoint {
     }
 }
 
-/// Collects the fields of a hash-stored document into an `HSET`.
+/// Collects the fields of a hash-stored document.
 #[derive(Debug)]
 pub struct HashWriter {
     key: String,
-    pub(crate) hset: Cmd,
+    pub(crate) pairs: Vec<(&'static str, Vec<u8>)>,
     /// Fields left out because they are `None`: a save removes them from the stored hash.
     pub(crate) absent: Vec<&'static str>,
-    scratch: Vec<u8>,
 }
 
 impl HashWriter {
-    pub(crate) fn new(key: String) -> Self {
-        let hset = crate::cmd("HSET").arg(&key);
+    #[doc(hidden)]
+    pub fn new(key: String) -> Self {
         HashWriter {
             key,
-            hset,
+            pairs: Vec::with_capacity(16),
             absent: Vec::new(),
-            scratch: Vec::with_capacity(64),
         }
     }
 
     /// Writes the id field: the key part, as a string.
     pub fn id(&mut self, name: &'static str, id: &str) {
-        self.hset.push(name);
-        self.hset.push(id);
+        self.pairs.push((name, id.as_bytes().to_vec()));
     }
 
     /// Writes one field (called by derived code).
@@ -313,12 +310,9 @@ impl HashWriter {
         value: &T,
         opts: FieldOpts,
     ) -> Result<()> {
-        self.scratch.clear();
-        match value.write(opts, &mut self.scratch) {
-            Ok(true) => {
-                self.hset.push(name);
-                self.hset.push(&self.scratch[..]);
-            }
+        let mut out = Vec::new();
+        match value.write(opts, &mut out) {
+            Ok(true) => self.pairs.push((name, out)),
             Ok(false) => self.absent.push(name),
             Err(reason) => {
                 return Err(Error::InvalidValue {
@@ -334,6 +328,21 @@ impl HashWriter {
     pub fn key(&self) -> &str {
         &self.key
     }
+
+    /// The fields written, as name-value pairs.
+    pub fn pairs(&self) -> &[(&'static str, Vec<u8>)] {
+        &self.pairs
+    }
+
+    /// The `HSET` of every present field.
+    pub(crate) fn hset(&self) -> Cmd {
+        let mut c = crate::cmd("HSET").arg(&self.key);
+        for (name, value) in &self.pairs {
+            c.push(*name);
+            c.push(&value[..]);
+        }
+        c
+    }
 }
 
 /// The fields of a hash read back, for derived code to decode.
@@ -344,7 +353,8 @@ pub struct HashReader<'a> {
 }
 
 impl<'a> HashReader<'a> {
-    pub(crate) fn new(key: &'a str, reply: Value) -> Result<Self> {
+    #[doc(hidden)]
+    pub fn new(key: &'a str, reply: Value) -> Result<Self> {
         let fields = crate::resp::pairs(reply)?
             .into_iter()
             .map(|(k, v)| {

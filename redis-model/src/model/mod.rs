@@ -8,14 +8,16 @@
 //! |---|---|
 //! | `key.rs` | `{namespace}{prefix}:{id}` keys, id types, ULIDs |
 //! | `codec.rs` | [`HashValue`]: how each field type is written to and read from a hash field; JSON documents |
+//! | `repository.rs` | [`Repository`]: save, get, delete, TTLs, partial updates, versions |
 //!
 
 pub(crate) mod codec;
 pub(crate) mod key;
-// repository: next
+mod repository;
 
 pub use codec::{GeoPoint, HashReader, HashValue, HashWriter};
 pub use key::{ModelId, Ulid};
+pub use repository::{FieldName, Repository};
 
 use crate::error::Result;
 use crate::search::schema::FieldSchema;

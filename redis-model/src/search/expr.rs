@@ -15,10 +15,28 @@ use crate::error::{Error, Result};
 
 /// A condition on a model's documents, built from its field handles and combined with `&`, `|`
 /// and `!`.
-#[derive(Clone, Debug, PartialEq)]
 pub struct Expr<M> {
     node: Node,
     _model: PhantomData<fn() -> M>,
+}
+
+// Manual impls: derives would demand `M: Clone` etc. of the model type, which only tags.
+impl<M> Clone for Expr<M> {
+    fn clone(&self) -> Self {
+        Expr::from_node(self.node.clone())
+    }
+}
+
+impl<M> std::fmt::Debug for Expr<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expr").field(&self.node).finish()
+    }
+}
+
+impl<M> PartialEq for Expr<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

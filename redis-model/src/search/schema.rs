@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn create_args() {
         let c = create_index("user-idx-v1", "user:", &meta(&FIELDS));
-        let text = String::from_utf8_lossy(&c.encoded_args()).replace("\r\n", " ");
+        let text = String::from_utf8_lossy(c.encoded_args()).replace("\r\n", " ");
         assert!(
             text.contains("city $3 TAG $9 SEPARATOR $1 \u{1f}"),
             "{text}"
