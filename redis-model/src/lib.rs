@@ -57,6 +57,7 @@ pub use redis_model_derive::RedisModel;
 pub mod __private {
     pub use crate::error::{Error, Result};
     pub use crate::model::codec::{decode_json, encode_json, FieldOpts};
+    pub use crate::model::codec::{field_codec, FieldCodec};
     pub use crate::model::{
         check_dim, check_geo, GeoPoint, HashReader, HashValue, HashWriter, ModelId, ModelMeta,
         RedisModel, Storage,
@@ -76,7 +77,10 @@ pub mod prelude {
     pub use crate::commands::{
         HashCommands, KeyCommands, ListCommands, SetCommands, SortedSetCommands, StringCommands,
     };
+    pub use crate::model::Repository;
+    pub use crate::search::{Expr, Order};
     pub use crate::{
-        cmd, pipe, Client, Cmd, Commands, Config, Error, FromRedis, Pipeline, Result, Script, Value,
+        cmd, pipe, Client, Cmd, Commands, Config, Error, FromRedis, GeoPoint, Pipeline, RedisModel,
+        Result, Script, Ulid, Value,
     };
 }

@@ -406,6 +406,47 @@ impl<'a> HashReader<'a> {
     }
 }
 
+/// Both directions of one hash field's codec behind a single `T: HashValue` bound (called by
+/// derived code): a field type that is no flat value is then reported once, at the field, not
+/// once for encoding and again for decoding.
+#[doc(hidden)]
+pub struct FieldCodec<T> {
+    write: fn(&mut HashWriter, &'static str, &T, FieldOpts) -> Result<()>,
+    read: for<'r, 'a> fn(&'r mut HashReader<'a>, &'static str, FieldOpts) -> Result<T>,
+}
+
+impl<T> FieldCodec<T> {
+    /// [`HashWriter::field`].
+    pub fn write(
+        &self,
+        out: &mut HashWriter,
+        name: &'static str,
+        value: &T,
+        opts: FieldOpts,
+    ) -> Result<()> {
+        (self.write)(out, name, value, opts)
+    }
+
+    /// [`HashReader::field`].
+    pub fn read(
+        &self,
+        reader: &mut HashReader<'_>,
+        name: &'static str,
+        opts: FieldOpts,
+    ) -> Result<T> {
+        (self.read)(reader, name, opts)
+    }
+}
+
+/// The codec of the hash field type `T` (called by derived code).
+#[doc(hidden)]
+pub fn field_codec<T: HashValue>() -> FieldCodec<T> {
+    FieldCodec {
+        write: |out, name, value, opts| out.field(name, value, opts),
+        read: |reader, name, opts| reader.field(name, opts),
+    }
+}
+
 /// Serialises a JSON-stored document, setting its id field to `id` (the key part, converted
 /// as the id type holds it) and its version field to `version` where given (called by derived
 /// code).

@@ -118,14 +118,19 @@ async fn run(
 pub(crate) async fn index_behind(client: &Client, name: &str) -> Result<Option<String>> {
     match client.send::<Value>(cmd("FT.INFO").arg(name)).await {
         Ok(info) => Ok(Some(String::from_redis(info_field(info, "index_name")?)?)),
-        Err(Error::Server { message, .. })
-            if message.to_ascii_lowercase().contains("unknown index")
-                || message.to_ascii_lowercase().contains("no such index") =>
+        // "Unknown index name" (or "Unknown Index name"), "no such index" in other versions.
+        Err(Error::Server { code, message, .. })
+            if is_missing_index(&format!("{code} {message}")) =>
         {
             Ok(None)
         }
         Err(e) => Err(e),
     }
+}
+
+fn is_missing_index(line: &str) -> bool {
+    let line = line.to_ascii_lowercase();
+    line.contains("unknown index") || line.contains("no such index")
 }
 
 fn info_field(info: Value, name: &str) -> Result<Value> {
