@@ -34,6 +34,7 @@ mod config;
 pub mod connection;
 pub mod error;
 pub mod model;
+mod paged;
 pub mod pipeline;
 pub mod pool;
 pub mod resp;

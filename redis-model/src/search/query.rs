@@ -1,10 +1,5 @@
 //! Queries: `FT.SEARCH` built from an [`Expr`], its replies decoded into models.
 
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
 use futures_core::Stream;
 
@@ -158,15 +153,11 @@ impl<'r, M: RedisModel> Query<'r, M> {
                 .arg("DIALECT")
                 .arg(2)
         });
-        KeyStream {
-            fetch: Box::new(move |step| Box::pin(next_page(repo, step))),
-            step: Some(match start {
-                Ok(c) => Step::Start(c),
-                Err(e) => Step::Failed(e),
-            }),
-            ready: VecDeque::new(),
-            pending: None,
-        }
+        let first = match start {
+            Ok(c) => Step::Start(c),
+            Err(e) => Step::Failed(e),
+        };
+        crate::paged::Paged::new(first, move |step| Box::pin(next_page(repo, step)))
     }
 }
 
@@ -183,56 +174,11 @@ enum Step {
     Failed(Error),
 }
 
-type PageFuture<'r, M> = Pin<Box<dyn Future<Output = Result<(Vec<M>, Option<u64>)>> + Send + 'r>>;
-
-struct KeyStream<'r, M> {
-    fetch: Box<dyn Fn(Step) -> PageFuture<'r, M> + Send + Sync + 'r>,
-    step: Option<Step>,
-    ready: VecDeque<M>,
-    pending: Option<PageFuture<'r, M>>,
-}
-
-// The boxed future and closure are `Send`; nothing here is pinned structurally.
-impl<M> Unpin for KeyStream<'_, M> {}
-
-impl<M> Stream for KeyStream<'_, M> {
-    type Item = Result<M>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if let Some(m) = self.ready.pop_front() {
-                return Poll::Ready(Some(Ok(m)));
-            }
-            if self.pending.is_none() {
-                match self.step.take() {
-                    None => return Poll::Ready(None),
-                    Some(Step::Failed(e)) => return Poll::Ready(Some(Err(e))),
-                    Some(step) => self.pending = Some((self.fetch)(step)),
-                }
-            }
-            let page = self.pending.as_mut().expect("set above");
-            match page.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(result) => {
-                    self.pending = None;
-                    match result {
-                        Err(e) => return Poll::Ready(Some(Err(e))),
-                        Ok((items, cursor)) => {
-                            self.step = cursor.map(Step::Read);
-                            self.ready.extend(items);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// One cursor read, then the documents of its keys in one pipeline.
 async fn next_page<M: RedisModel>(
     repo: &Repository<M>,
     step: Step,
-) -> Result<(Vec<M>, Option<u64>)> {
+) -> Result<(Vec<Result<M>>, Option<Step>)> {
     let c = match step {
         Step::Start(c) => c,
         Step::Read(id) => cmd("FT.CURSOR")
@@ -249,7 +195,10 @@ async fn next_page<M: RedisModel>(
         .filter_map(|row| map_field(row, "__key").and_then(|v| String::from_redis(v).ok()))
         .collect();
     let docs = repo.get_keys(&keys).await?;
-    Ok((docs.into_iter().flatten().collect(), cursor))
+    Ok((
+        docs.into_iter().flatten().map(Ok).collect(),
+        cursor.map(Step::Read),
+    ))
 }
 
 /// The rows and the next cursor (`None` when exhausted) of an `FT.AGGREGATE … WITHCURSOR` or
