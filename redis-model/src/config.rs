@@ -132,6 +132,9 @@ pub struct Config {
     pub limits: DecodeLimits,
     /// Pool settings.
     pub pool: PoolConfig,
+    /// Prepended to every model key and index name (`"staging:"`), so several applications or
+    /// environments can share a server. Empty by default.
+    pub namespace: String,
 }
 
 impl Config {
@@ -152,6 +155,7 @@ impl Config {
             command_timeout: None,
             limits: DecodeLimits::default(),
             pool: PoolConfig::default(),
+            namespace: String::new(),
         }
     }
 

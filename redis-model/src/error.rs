@@ -120,6 +120,51 @@ pub enum Error {
     #[error("timed out waiting for a pooled connection")]
     PoolTimedOut,
 
+    /// A stored document could not be decoded into its model: a field that does not parse, a
+    /// required field missing, a document that is not valid JSON for the type.
+    #[error("cannot decode {key}{}: {reason}", field.as_ref().map(|f| format!(" field `{f}`")).unwrap_or_default())]
+    Decode {
+        /// The document's key.
+        key: String,
+        /// The field, when one is to blame.
+        field: Option<String>,
+        /// What is wrong (never the stored value itself).
+        reason: String,
+    },
+
+    /// A save with a stale `#[redis(version)]`: someone saved the document since it was read.
+    /// Nothing was written.
+    #[error("conflict on {key}: expected version {expected}, found {found}")]
+    Conflict {
+        /// The document's key.
+        key: String,
+        /// The version the save expected to replace.
+        expected: u64,
+        /// The version stored.
+        found: u64,
+    },
+
+    /// A vector of the wrong dimension, refused before anything is sent.
+    #[error("vector field `{field}` has dimension {expected}, got {got}")]
+    VectorDimension {
+        /// The vector field.
+        field: String,
+        /// The dimension the schema declares.
+        expected: usize,
+        /// The dimension given.
+        got: usize,
+    },
+
+    /// A value the index would silently skip or a query could not express (a latitude beyond
+    /// ±90, a tag containing the tag separator), refused before anything is sent.
+    #[error("invalid value for `{field}`: {reason}")]
+    InvalidValue {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A `MULTI`/`EXEC` transaction was aborted because a `WATCH`ed key changed.
     #[error("transaction aborted: a watched key changed")]
     TransactionAborted,

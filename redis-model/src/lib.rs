@@ -33,25 +33,55 @@ pub mod commands;
 mod config;
 pub mod connection;
 pub mod error;
+pub mod model;
+mod paged;
 pub mod pipeline;
 pub mod pool;
 pub mod resp;
 mod routing;
+pub mod search;
 
 pub use client::Client;
 pub use commands::{cmd, Cmd, Commands, Script, ToArg};
 pub use config::{Config, PoolConfig, Protocol, Secret, ServerAddr};
 pub use connection::{Connection, TlsConfig};
 pub use error::{Error, Result};
+pub use model::{GeoPoint, RedisModel, Repository, Ulid};
 pub use pipeline::{pipe, Pipeline};
 pub use resp::{FromRedis, Value};
+
+/// The derive: `#[derive(RedisModel)]` (see [`RedisModel`]).
+pub use redis_model_derive::RedisModel;
+
+/// Paths the derive's generated code uses; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::{Error, Result};
+    pub use crate::model::codec::{decode_json, encode_json, FieldOpts};
+    pub use crate::model::codec::{field_codec, FieldCodec};
+    pub use crate::model::{
+        check_dim, check_geo, GeoPoint, HashReader, HashValue, HashWriter, ModelId, ModelMeta,
+        RedisModel, Storage,
+    };
+    pub use crate::search::schema::{
+        Distance, FieldKind, FieldSchema, VectorAlgorithm, VectorElement, VectorSpec,
+        DEFAULT_TAG_SEPARATOR,
+    };
+    pub use crate::search::{
+        GeoField, NumericField, Sortable, TagField, TextField, Unsortable, VectorField,
+    };
+    pub use serde;
+}
 
 /// Everything an application usually needs, in one import.
 pub mod prelude {
     pub use crate::commands::{
         HashCommands, KeyCommands, ListCommands, SetCommands, SortedSetCommands, StringCommands,
     };
+    pub use crate::model::Repository;
+    pub use crate::search::{Expr, Order};
     pub use crate::{
-        cmd, pipe, Client, Cmd, Commands, Config, Error, FromRedis, Pipeline, Result, Script, Value,
+        cmd, pipe, Client, Cmd, Commands, Config, Error, FromRedis, GeoPoint, Pipeline, RedisModel,
+        Result, Script, Ulid, Value,
     };
 }

@@ -77,8 +77,12 @@ impl Cmd {
         buf.put_slice(&self.args);
     }
 
-    /// The arguments after the name, decoded back, for code that must inspect them (key
-    /// routing, scripts).
+    /// The encoded words (name and arguments) without the `*N` header.
+    pub(crate) fn encoded_args(&self) -> &[u8] {
+        &self.args
+    }
+
+    /// The complete encoding, header included.
     #[cfg(test)]
     pub(crate) fn encoded(&self) -> Bytes {
         let mut buf = BytesMut::new();

@@ -1,13 +1,7 @@
 //! Key commands: `DEL`, `EXISTS`, `EXPIRE`, `TTL`, and `SCAN` as a stream.
 
-use std::collections::VecDeque;
 use std::future::Future;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
-
-use futures_core::Stream;
 
 use super::{cmd, Commands, ToArg};
 use crate::error::Result;
@@ -72,69 +66,24 @@ pub trait KeyCommands: Commands {
         Self: Sized,
     {
         let pattern = pattern.map(str::to_owned);
-        ScanStream {
-            fetch: Box::new(move |cursor| {
-                let c = cmd("SCAN")
-                    .arg(cursor)
-                    .arg(pattern.as_deref().map(|p| ("MATCH", p)))
-                    .arg("COUNT")
-                    .arg(count);
-                Box::pin(self.send::<(u64, Vec<Value>)>(c))
-            }),
-            cursor: Some(0),
-            page: VecDeque::new(),
-            pending: None,
-            _item: PhantomData,
-        }
+        crate::paged::Paged::new(0, move |cursor| {
+            let c = cmd("SCAN")
+                .arg(cursor)
+                .arg(pattern.as_deref().map(|p| ("MATCH", p)))
+                .arg("COUNT")
+                .arg(count);
+            let page = self.send::<(u64, Vec<Value>)>(c);
+            Box::pin(async move {
+                let (next, keys) = page.await?;
+                // Each key converts on its own: one that does not fit `T` is one error item.
+                let keys = keys.into_iter().map(T::from_redis).collect();
+                Ok((keys, (next != 0).then_some(next)))
+            })
+        })
     }
 }
 
 impl<C: Commands> KeyCommands for C {}
 
-type Page<'a> = Pin<Box<dyn Future<Output = Result<(u64, Vec<Value>)>> + Send + 'a>>;
-
 /// The stream [`KeyCommands::scan`] returns.
-pub struct ScanStream<'a, T> {
-    fetch: Box<dyn Fn(u64) -> Page<'a> + Send + Sync + 'a>,
-    /// The next cursor to ask for; `None` once the server returned cursor 0.
-    cursor: Option<u64>,
-    page: VecDeque<Value>,
-    pending: Option<Page<'a>>,
-    _item: PhantomData<fn() -> T>,
-}
-
-impl<T: FromRedis> Stream for ScanStream<'_, T> {
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if let Some(key) = self.page.pop_front() {
-                return Poll::Ready(Some(T::from_redis(key)));
-            }
-            if self.pending.is_none() {
-                let Some(cursor) = self.cursor else {
-                    return Poll::Ready(None);
-                };
-                self.pending = Some((self.fetch)(cursor));
-            }
-            let page = self.pending.as_mut().expect("set above");
-            match page.as_mut().poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(result) => {
-                    self.pending = None;
-                    match result {
-                        Err(e) => {
-                            // A failed page ends the walk; the error is its last item.
-                            self.cursor = None;
-                            return Poll::Ready(Some(Err(e)));
-                        }
-                        Ok((next, keys)) => {
-                            self.cursor = (next != 0).then_some(next);
-                            self.page.extend(keys);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+pub type ScanStream<'a, T> = crate::paged::Paged<'a, T, u64>;

@@ -1,0 +1,113 @@
+//! The codec methods: hash fields written and read one by one through `HashValue`, or the JSON
+//! document through serde.
+//!
+//! Each field goes through `field_codec::<Type>()`, spanned at the field's type: a type that is
+//! not a flat value (a nested struct) gets `HashValue`'s diagnostic pointing at that field, and
+//! only once, since encoding and decoding name the same bound at the same span (the compiler
+//! reports identical diagnostics once).
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::private;
+use crate::internals::ast::{Container, Field};
+use crate::internals::attr::Storage;
+
+pub fn expand(cont: &Container) -> TokenStream {
+    match cont.storage() {
+        Storage::Hash => hash(cont),
+        Storage::Json => json(cont),
+    }
+}
+
+/// `FieldOpts` of a field: its declared tag separator, or the default.
+fn opts(field: &Field) -> TokenStream {
+    let private = private();
+    let separator = match &field.attrs.separator {
+        Some(s) => {
+            let c = s.value;
+            quote!(#c)
+        }
+        None => quote!(#private::DEFAULT_TAG_SEPARATOR),
+    };
+    quote!(#private::FieldOpts { separator: #separator })
+}
+
+fn hash(cont: &Container) -> TokenStream {
+    let private = private();
+    let writes = cont.fields.iter().map(|f| {
+        let name = f.stored_name();
+        let member = f.ident;
+        let ty = f.ty;
+        let opts = opts(f);
+        let codec = quote_spanned!(ty.span()=> #private::field_codec::<#ty>());
+        if f.attrs.id.is_some() {
+            quote!(out.id(#name, id);)
+        } else if f.attrs.version.is_some() {
+            quote!(#codec.write(out, #name, &version.unwrap_or(self.#member), #opts)?;)
+        } else {
+            quote!(#codec.write(out, #name, &self.#member, #opts)?;)
+        }
+    });
+    let reads = cont.fields.iter().map(|f| {
+        let name = f.stored_name();
+        let member = f.ident;
+        let ty = f.ty;
+        let opts = opts(f);
+        let codec = quote_spanned!(ty.span()=> #private::field_codec::<#ty>());
+        quote!(#member: #codec.read(&mut reader, #name, #opts)?)
+    });
+    quote! {
+        fn encode_hash(
+            &self,
+            id: &str,
+            version: ::core::option::Option<u64>,
+            out: &mut #private::HashWriter,
+        ) -> #private::Result<()> {
+            let _ = version;
+            #(#writes)*
+            ::core::result::Result::Ok(())
+        }
+
+        fn decode_hash(mut reader: #private::HashReader<'_>) -> #private::Result<Self> {
+            ::core::result::Result::Ok(Self {
+                #(#reads,)*
+            })
+        }
+    }
+}
+
+fn json(cont: &Container) -> TokenStream {
+    let private = private();
+    let id_field = cont.id_field().expect("checked").stored_name();
+    let version = match cont.version_field() {
+        Some(f) => {
+            let name = f.stored_name();
+            quote!(version.map(|v| (#name, v)))
+        }
+        None => quote!({
+            let _ = version;
+            ::core::option::Option::None
+        }),
+    };
+    // Spanned at the struct name: a missing `Serialize`/`Deserialize` derive is reported there.
+    let span = cont.ident.span();
+    let encode = quote_spanned!(span=>
+        #private::encode_json::<Self, <Self as #private::RedisModel>::Id>(self, (#id_field, id), #version)
+    );
+    let decode = quote_spanned!(span=> #private::decode_json::<Self>(key, json));
+    quote! {
+        fn encode_json(
+            &self,
+            id: &str,
+            version: ::core::option::Option<u64>,
+        ) -> #private::Result<::std::vec::Vec<u8>> {
+            #encode
+        }
+
+        fn decode_json(key: &str, json: &[u8]) -> #private::Result<Self> {
+            #decode
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The front end: the derive input parsed into a typed model ([`ast`], [`attr`]), checked
+//! ([`check`]), every error collected with its span ([`ctxt`]).
+
+pub mod ast;
+pub mod attr;
+pub mod check;
+pub mod ctxt;
+pub mod symbol;
+
+pub use ctxt::Ctxt;

@@ -1,0 +1,549 @@
+//! How documents are written and read: hash fields per type, JSON through serde.
+//!
+//! Hash encoding is generated code calling [`HashValue`] for each field, not a detour through
+//! JSON: a `u32` becomes its decimal digits, a vector its little-endian `FLOAT32` bytes (the
+//! form RediSearch indexes), a tag list its elements joined by the tag separator.
+
+use bytes::Bytes;
+
+use crate::commands::Cmd;
+use crate::error::{Error, Result};
+use crate::resp::Value;
+
+/// Per-field settings the codec needs.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldOpts {
+    /// The tag separator, for tag lists.
+    pub separator: char,
+}
+
+impl Default for FieldOpts {
+    fn default() -> Self {
+        FieldOpts {
+            separator: crate::search::schema::DEFAULT_TAG_SEPARATOR,
+        }
+    }
+}
+
+/// A type that can be one field of a hash-stored model.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a hash field",
+    label = "not a flat value",
+    note = "hash fields hold strings, numbers, bools, tag lists (`Vec<String>`), vectors (`Vec<f32>`), `GeoPoint`, `Ulid` and `Option`s of them; for nested types use `#[redis(storage = \"json\")]`"
+)]
+pub trait HashValue: Sized {
+    /// Writes the value into `out`; `Ok(false)` when it is absent (`None`).
+    fn write(&self, opts: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String>;
+
+    /// Reads the value back.
+    fn read(raw: &[u8], opts: FieldOpts) -> std::result::Result<Self, String>;
+
+    /// The value when the field is absent from the hash: an error unless the type is optional.
+    fn missing() -> Option<Self> {
+        None
+    }
+}
+
+impl HashValue for String {
+    fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        out.extend_from_slice(self.as_bytes());
+        Ok(true)
+    }
+
+    fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+        String::from_utf8(raw.to_vec()).map_err(|_| "not UTF-8".to_owned())
+    }
+}
+
+fn utf8(raw: &[u8]) -> std::result::Result<&str, String> {
+    std::str::from_utf8(raw).map_err(|_| "not UTF-8".to_owned())
+}
+
+macro_rules! numeric_value {
+    ($($t:ty),*) => {$(
+        impl HashValue for $t {
+            fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+                out.extend_from_slice(self.to_string().as_bytes());
+                Ok(true)
+            }
+
+            fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+                utf8(raw)?
+                    .parse()
+                    .map_err(|_| concat!("not a valid ", stringify!($t)).to_owned())
+            }
+        }
+    )*};
+}
+
+numeric_value!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize);
+
+macro_rules! float_value {
+    ($($t:ty),*) => {$(
+        impl HashValue for $t {
+            fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+                if self.is_nan() {
+                    return Err("NaN cannot be indexed".into());
+                }
+                // `{:?}` is the shortest form that reads back exactly, and uses exponents
+                // where `Display` would print hundreds of digits.
+                out.extend_from_slice(format!("{self:?}").as_bytes());
+                Ok(true)
+            }
+
+            fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+                utf8(raw)?
+                    .parse()
+                    .map_err(|_| concat!("not a valid ", stringify!($t)).to_owned())
+            }
+        }
+    )*};
+}
+
+float_value!(f32, f64);
+
+impl HashValue for bool {
+    fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+        Ok(true)
+    }
+
+    fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+        match raw {
+            b"true" | b"1" => Ok(true),
+            b"false" | b"0" => Ok(false),
+            _ => Err("not a bool (true/false)".into()),
+        }
+    }
+}
+
+impl HashValue for Vec<String> {
+    /// Tags joined by the separator; a tag containing it would be split by the index, so it is
+    /// refused.
+    fn write(&self, opts: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        let mut sep = [0u8; 4];
+        let sep = opts.separator.encode_utf8(&mut sep).as_bytes();
+        for (i, tag) in self.iter().enumerate() {
+            if tag.contains(opts.separator) {
+                return Err(format!(
+                    "tag {i} contains the tag separator {:?}",
+                    opts.separator
+                ));
+            }
+            if i > 0 {
+                out.extend_from_slice(sep);
+            }
+            out.extend_from_slice(tag.as_bytes());
+        }
+        Ok(true)
+    }
+
+    fn read(raw: &[u8], opts: FieldOpts) -> std::result::Result<Self, String> {
+        let s = utf8(raw)?;
+        if s.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(s.split(opts.separator).map(str::to_owned).collect())
+    }
+}
+
+macro_rules! vector_value {
+    ($($t:ty),*) => {$(
+        impl HashValue for Vec<$t> {
+            fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+                for x in self {
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+                Ok(true)
+            }
+
+            fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+                const SIZE: usize = std::mem::size_of::<$t>();
+                if raw.len() % SIZE != 0 {
+                    return Err(format!(
+                        "{} bytes is not a whole number of {}s",
+                        raw.len(),
+                        stringify!($t)
+                    ));
+                }
+                Ok(raw
+                    .chunks_exact(SIZE)
+                    .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunk of SIZE bytes")))
+                    .collect())
+            }
+        }
+
+        impl<const N: usize> HashValue for [$t; N] {
+            fn write(&self, opts: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+                self.to_vec().write(opts, out)
+            }
+
+            fn read(raw: &[u8], opts: FieldOpts) -> std::result::Result<Self, String> {
+                let v = Vec::<$t>::read(raw, opts)?;
+                let got = v.len();
+                v.try_into()
+                    .map_err(|_| format!("vector of dimension {got}, expected {N}"))
+            }
+        }
+    )*};
+}
+
+vector_value!(f32, f64);
+
+impl<T: HashValue> HashValue for Option<T> {
+    fn write(&self, opts: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        match self {
+            Some(v) => v.write(opts, out),
+            None => Ok(false),
+        }
+    }
+
+    fn read(raw: &[u8], opts: FieldOpts) -> std::result::Result<Self, String> {
+        T::read(raw, opts).map(Some)
+    }
+
+    fn missing() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl HashValue for super::Ulid {
+    fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        out.extend_from_slice(self.to_string().as_bytes());
+        Ok(true)
+    }
+
+    fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+        super::Ulid::parse(utf8(raw)?).map_err(|_| "not a ULID".to_owned())
+    }
+}
+
+/// A point on Earth: longitude then latitude, in degrees, as RediSearch's GEO fields take it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct GeoPoint {
+    /// Longitude, -180 to 180.
+    pub lon: f64,
+    /// Latitude, -85.05112878 to 85.05112878 (the range Redis geo indexes).
+    pub lat: f64,
+}
+
+impl GeoPoint {
+    /// A point from longitude and latitude.
+    pub fn new(lon: f64, lat: f64) -> Self {
+        GeoPoint { lon, lat }
+    }
+
+    /// Whether the index can hold it: the index skips documents with points out of range.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if !(-180.0..=180.0).contains(&self.lon) {
+            return Err(format!("longitude {} is outside -180..180", self.lon));
+        }
+        if !(-85.051_128_78..=85.051_128_78).contains(&self.lat) {
+            return Err(format!("latitude {} is outside -85.05..85.05", self.lat));
+        }
+        Ok(())
+    }
+}
+
+impl From<GeoPoint> for String {
+    fn from(p: GeoPoint) -> String {
+        format!("{:?},{:?}", p.lon, p.lat)
+    }
+}
+
+impl TryFrom<String> for GeoPoint {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        let (lon, lat) = s
+            .split_once(',')
+            .ok_or_else(|| "a geo point is \"lon,lat\"".to_owned())?;
+        let parse = |v: &str| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| "a geo point is \"lon,lat\" in degrees".to_owned())
+        };
+        Ok(GeoPoint::new(parse(lon)?, parse(lat)?))
+    }
+}
+
+impl HashValue for GeoPoint {
+    fn write(&self, _: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        out.extend_from_slice(String::from(*self).as_bytes());
+        Ok(true)
+    }
+
+    fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
+        GeoPoint::try_from(utf8(raw)?.to_owned())
+    }
+}
+
+/// Collects the fields of a hash-stored document.
+#[derive(Debug)]
+pub struct HashWriter {
+    key: String,
+    pub(crate) pairs: Vec<(&'static str, Vec<u8>)>,
+    /// Fields left out because they are `None`: a save removes them from the stored hash.
+    pub(crate) absent: Vec<&'static str>,
+}
+
+impl HashWriter {
+    #[doc(hidden)]
+    pub fn new(key: String) -> Self {
+        HashWriter {
+            key,
+            pairs: Vec::with_capacity(16),
+            absent: Vec::new(),
+        }
+    }
+
+    /// Writes the id field: the key part, as a string.
+    pub fn id(&mut self, name: &'static str, id: &str) {
+        self.pairs.push((name, id.as_bytes().to_vec()));
+    }
+
+    /// Writes one field (called by derived code).
+    pub fn field<T: HashValue>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+        opts: FieldOpts,
+    ) -> Result<()> {
+        let mut out = Vec::new();
+        match value.write(opts, &mut out) {
+            Ok(true) => self.pairs.push((name, out)),
+            Ok(false) => self.absent.push(name),
+            Err(reason) => {
+                return Err(Error::InvalidValue {
+                    field: name.to_owned(),
+                    reason,
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// The document's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The fields written, as name-value pairs.
+    pub fn pairs(&self) -> &[(&'static str, Vec<u8>)] {
+        &self.pairs
+    }
+
+    /// The `HSET` of every present field.
+    pub(crate) fn hset(&self) -> Cmd {
+        let mut c = crate::cmd("HSET").arg(&self.key);
+        for (name, value) in &self.pairs {
+            c.push(*name);
+            c.push(&value[..]);
+        }
+        c
+    }
+}
+
+/// The fields of a hash read back, for derived code to decode.
+#[derive(Debug)]
+pub struct HashReader<'a> {
+    key: &'a str,
+    fields: Vec<(Bytes, Bytes)>,
+}
+
+impl<'a> HashReader<'a> {
+    #[doc(hidden)]
+    pub fn new(key: &'a str, reply: Value) -> Result<Self> {
+        let fields = crate::resp::pairs(reply)?
+            .into_iter()
+            .map(|(k, v)| {
+                let as_bytes = |v: Value| match v {
+                    Value::BulkString(b) | Value::SimpleString(b) => Some(b),
+                    _ => None,
+                };
+                match (as_bytes(k), as_bytes(v)) {
+                    (Some(k), Some(v)) => Ok((k, v)),
+                    _ => Err(Error::Decode {
+                        key: key.to_owned(),
+                        field: None,
+                        reason: "hash field or value is not a string".into(),
+                    }),
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(HashReader { key, fields })
+    }
+
+    /// Whether the hash has no fields (the key does not exist).
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Reads one field (called by derived code). A value that does not parse, or a required
+    /// field that is missing, is [`Error::Decode`] naming the key and the field.
+    pub fn field<T: HashValue>(&mut self, name: &'static str, opts: FieldOpts) -> Result<T> {
+        match self
+            .fields
+            .iter()
+            .position(|(k, _)| k.as_ref() == name.as_bytes())
+        {
+            Some(i) => {
+                let (_, raw) = self.fields.swap_remove(i);
+                T::read(&raw, opts).map_err(|reason| self.error(name, reason))
+            }
+            None => T::missing().ok_or_else(|| self.error(name, "required field is missing")),
+        }
+    }
+
+    /// A decode error for `field` of this document.
+    pub fn error(&self, field: &str, reason: impl Into<String>) -> Error {
+        Error::Decode {
+            key: self.key.to_owned(),
+            field: Some(field.to_owned()),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Both directions of one hash field's codec behind a single `T: HashValue` bound (called by
+/// derived code): a field type that is no flat value is then reported once, at the field, not
+/// once for encoding and again for decoding.
+#[doc(hidden)]
+pub struct FieldCodec<T> {
+    write: fn(&mut HashWriter, &'static str, &T, FieldOpts) -> Result<()>,
+    read: for<'r, 'a> fn(&'r mut HashReader<'a>, &'static str, FieldOpts) -> Result<T>,
+}
+
+impl<T> FieldCodec<T> {
+    /// [`HashWriter::field`].
+    pub fn write(
+        &self,
+        out: &mut HashWriter,
+        name: &'static str,
+        value: &T,
+        opts: FieldOpts,
+    ) -> Result<()> {
+        (self.write)(out, name, value, opts)
+    }
+
+    /// [`HashReader::field`].
+    pub fn read(
+        &self,
+        reader: &mut HashReader<'_>,
+        name: &'static str,
+        opts: FieldOpts,
+    ) -> Result<T> {
+        (self.read)(reader, name, opts)
+    }
+}
+
+/// The codec of the hash field type `T` (called by derived code).
+#[doc(hidden)]
+pub fn field_codec<T: HashValue>() -> FieldCodec<T> {
+    FieldCodec {
+        write: |out, name, value, opts| out.field(name, value, opts),
+        read: |reader, name, opts| reader.field(name, opts),
+    }
+}
+
+/// Serialises a JSON-stored document, setting its id field to `id` (the key part, converted
+/// as the id type holds it) and its version field to `version` where given (called by derived
+/// code).
+pub fn encode_json<T: serde::Serialize, I: super::ModelId>(
+    value: &T,
+    id: (&str, &str),
+    version: Option<(&str, u64)>,
+) -> Result<Vec<u8>> {
+    let mut doc = serde_json::to_value(value).map_err(|e| Error::InvalidValue {
+        field: "document".into(),
+        reason: e.to_string(),
+    })?;
+    if let serde_json::Value::Object(map) = &mut doc {
+        map.insert(id.0.to_owned(), I::json(id.1));
+        if let Some((field, v)) = version {
+            map.insert(field.to_owned(), serde_json::Value::from(v));
+        }
+    }
+    serde_json::to_vec(&doc).map_err(|e| Error::InvalidValue {
+        field: "document".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// Deserialises a JSON-stored document read from `key`.
+pub fn decode_json<T: serde::de::DeserializeOwned>(key: &str, json: &[u8]) -> Result<T> {
+    serde_json::from_slice(json).map_err(|e| Error::Decode {
+        key: key.to_owned(),
+        field: None,
+        reason: redact_quoted(&e.to_string()),
+    })
+}
+
+/// serde_json quotes the offending value in its messages; errors must not carry stored data.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            inside = !inside;
+            out.push(c);
+            if inside {
+                out.push('…');
+            }
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: HashValue + PartialEq + std::fmt::Debug>(v: T) {
+        let mut out = Vec::new();
+        assert!(v.write(FieldOpts::default(), &mut out).unwrap());
+        assert_eq!(T::read(&out, FieldOpts::default()).unwrap(), v);
+    }
+
+    #[test]
+    fn values_round_trip() {
+        round_trip("héllo".to_owned());
+        round_trip(42u32);
+        round_trip(-7i64);
+        round_trip(0.1f64);
+        round_trip(1e300f64);
+        round_trip(true);
+        round_trip(vec!["a b".to_owned(), "c,d".to_owned()]);
+        round_trip(vec![0.5f32, -1.25]);
+        round_trip([1.0f64, 2.0]);
+        round_trip(GeoPoint::new(2.35, 48.85));
+        round_trip(Some(3u8));
+    }
+
+    #[test]
+    fn bad_values() {
+        let o = FieldOpts::default();
+        assert!(u32::read(b"-1", o).is_err());
+        assert!(u8::read(b"300", o).is_err());
+        assert!(Vec::<f32>::read(&[0, 0, 0], o).is_err());
+        assert!(<[f32; 2]>::read(&[0; 12], o).is_err());
+        assert!(bool::read(b"yes", o).is_err());
+        assert!(GeoPoint::read(b"2.35", o).is_err());
+        let sep = FieldOpts { separator: '|' };
+        assert!(vec!["a|b".to_owned()].write(sep, &mut Vec::new()).is_err());
+        assert!(f64::NAN.write(o, &mut Vec::new()).is_err());
+        assert_eq!(Option::<u8>::missing(), Some(None));
+        assert_eq!(u8::missing(), None);
+        assert!(GeoPoint::new(0.0, 89.0).check().is_err());
+    }
+
+    #[test]
+    fn json_errors_hide_values() {
+        let e = decode_json::<Vec<u32>>("k", br#"["secret"]"#).unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert!(e.to_string().contains("cannot decode k"));
+    }
+}

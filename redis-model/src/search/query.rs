@@ -1,0 +1,327 @@
+//! Queries: `FT.SEARCH` built from an [`Expr`], its replies decoded into models.
+
+use bytes::Bytes;
+use futures_core::Stream;
+
+use super::expr::Expr;
+use super::field::SortField;
+use crate::commands::{cmd, Cmd, Commands};
+use crate::error::{Error, Result};
+use crate::model::{HashReader, RedisModel, Repository, Storage};
+use crate::resp::{pairs, FromRedis, Value};
+
+/// Sort direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// How many documents a page of [`Query::stream`] fetches.
+const STREAM_PAGE: usize = 500;
+
+/// A search over a model's index; run it with [`all`](Query::all), [`first`](Query::first),
+/// [`count`](Query::count), [`page`](Query::page) or [`stream`](Query::stream).
+#[must_use = "a query does nothing until it is run"]
+pub struct Query<'r, M: RedisModel> {
+    repo: &'r Repository<M>,
+    expr: Expr<M>,
+    sort: Option<(&'static str, Order)>,
+    limit: Option<(u64, u64)>,
+}
+
+/// One page of results and the total number of matches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<M> {
+    /// The documents of this page.
+    pub items: Vec<M>,
+    /// How many documents match in all.
+    pub total: u64,
+}
+
+impl<'r, M: RedisModel> Query<'r, M> {
+    pub(crate) fn new(repo: &'r Repository<M>, expr: Expr<M>) -> Self {
+        Query {
+            repo,
+            expr,
+            sort: None,
+            limit: None,
+        }
+    }
+
+    /// Sorts by a field declared `sortable` (anything else does not compile). Documents missing
+    /// the field come last either way.
+    pub fn sort_by(mut self, field: impl SortField<M>, order: Order) -> Self {
+        self.sort = Some((field.sort_name(), order));
+        self
+    }
+
+    /// Skips `offset` matches and returns at most `n`.
+    pub fn limit(mut self, offset: u64, n: u64) -> Self {
+        self.limit = Some((offset, n));
+        self
+    }
+
+    fn search(&self, offset: u64, n: u64) -> Result<Cmd> {
+        let mut c = cmd("FT.SEARCH")
+            .arg(self.repo.index_name())
+            .arg(self.expr.to_query()?);
+        if let Some((field, order)) = self.sort {
+            c = c.arg("SORTBY").arg(field).arg(order_arg(order));
+        }
+        Ok(c.arg("LIMIT").arg(offset).arg(n).arg("DIALECT").arg(2))
+    }
+
+    /// Every match (or the [`limit`](Query::limit)ed slice). Without a limit, matches are
+    /// fetched page by page, so even more than the server's result cap come back.
+    pub async fn all(self) -> Result<Vec<M>> {
+        match self.limit {
+            Some((offset, n)) => {
+                let reply = self.repo.client().send(self.search(offset, n)?).await?;
+                Ok(decode_search::<M>(reply, None)?
+                    .items
+                    .into_iter()
+                    .map(|(m, _)| m)
+                    .collect())
+            }
+            None => {
+                let mut out = Vec::new();
+                let mut stream = std::pin::pin!(self.stream());
+                while let Some(m) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+                    out.push(m?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The first match.
+    pub async fn first(self) -> Result<Option<M>> {
+        let offset = self.limit.map_or(0, |(o, _)| o);
+        let reply = self.repo.client().send(self.search(offset, 1)?).await?;
+        Ok(decode_search::<M>(reply, None)?
+            .items
+            .into_iter()
+            .next()
+            .map(|(m, _)| m))
+    }
+
+    /// How many documents match.
+    pub async fn count(self) -> Result<u64> {
+        let reply = self.repo.client().send(self.search(0, 0)?).await?;
+        Ok(decode_search::<M>(reply, None)?.total)
+    }
+
+    /// Page `page` (from 0) of `size` matches, with the total.
+    pub async fn page(self, page: u64, size: u64) -> Result<Page<M>> {
+        let reply = self
+            .repo
+            .client()
+            .send(self.search(page.saturating_mul(size), size)?)
+            .await?;
+        let page = decode_search::<M>(reply, None)?;
+        Ok(Page {
+            items: page.items.into_iter().map(|(m, _)| m).collect(),
+            total: page.total,
+        })
+    }
+
+    /// Walks every match without loading them all at once, past the server's result cap: an
+    /// `FT.AGGREGATE` cursor yields the keys a page at a time and each page of documents is
+    /// fetched in one pipeline. Documents deleted meanwhile are skipped.
+    pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
+        let repo = self.repo;
+        let start = self.expr.to_query().map(|q| {
+            let mut c = cmd("FT.AGGREGATE")
+                .arg(repo.index_name())
+                .arg(q)
+                .arg("LOAD")
+                .arg(1)
+                .arg("@__key");
+            if let Some((field, order)) = self.sort {
+                c = c
+                    .arg("SORTBY")
+                    .arg(2)
+                    .arg(format!("@{field}"))
+                    .arg(order_arg(order));
+            }
+            c.arg("WITHCURSOR")
+                .arg("COUNT")
+                .arg(STREAM_PAGE)
+                .arg("DIALECT")
+                .arg(2)
+        });
+        let first = match start {
+            Ok(c) => Step::Start(c),
+            Err(e) => Step::Failed(e),
+        };
+        crate::paged::Paged::new(first, move |step| Box::pin(next_page(repo, step)))
+    }
+}
+
+fn order_arg(order: Order) -> &'static str {
+    match order {
+        Order::Asc => "ASC",
+        Order::Desc => "DESC",
+    }
+}
+
+enum Step {
+    Start(Cmd),
+    Read(u64),
+    Failed(Error),
+}
+
+/// One cursor read, then the documents of its keys in one pipeline.
+async fn next_page<M: RedisModel>(
+    repo: &Repository<M>,
+    step: Step,
+) -> Result<(Vec<Result<M>>, Option<Step>)> {
+    let c = match step {
+        Step::Start(c) => c,
+        Step::Read(id) => cmd("FT.CURSOR")
+            .arg("READ")
+            .arg(repo.index_name())
+            .arg(id)
+            .arg("COUNT")
+            .arg(STREAM_PAGE),
+        Step::Failed(e) => return Err(e),
+    };
+    let (rows, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
+    let keys: Vec<String> = rows
+        .into_iter()
+        .filter_map(|row| map_field(row, "__key").and_then(|v| String::from_redis(v).ok()))
+        .collect();
+    let docs = repo.get_keys(&keys).await?;
+    Ok((
+        docs.into_iter().flatten().map(Ok).collect(),
+        cursor.map(Step::Read),
+    ))
+}
+
+/// The rows and the next cursor (`None` when exhausted) of an `FT.AGGREGATE … WITHCURSOR` or
+/// `FT.CURSOR READ` reply, in RESP2 (`[[total, row…], cursor]`) or RESP3 form.
+fn decode_cursor(reply: Value) -> Result<(Vec<Value>, Option<u64>)> {
+    let (results, cursor) = <(Value, u64)>::from_redis(reply)?;
+    let rows = match results {
+        Value::Map(_) => map_field(results, "results")
+            .map(Vec::<Value>::from_redis)
+            .transpose()?
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|row| map_field(row, "extra_attributes"))
+            .collect(),
+        Value::Array(mut items) => {
+            if !items.is_empty() {
+                items.remove(0); // the total
+            }
+            items
+        }
+        other => return Err(crate::resp::mismatch("aggregate rows", &other)),
+    };
+    Ok((rows, (cursor != 0).then_some(cursor)))
+}
+
+fn map_field(value: Value, name: &str) -> Option<Value> {
+    take_field(&mut pairs(value).ok()?, name)
+}
+
+/// Decoded `FT.SEARCH` results: documents with the score field `score_field` (a KNN distance)
+/// when asked for.
+pub(crate) struct Hits<M> {
+    pub(crate) items: Vec<(M, Option<f64>)>,
+    pub(crate) total: u64,
+}
+
+/// Decodes an `FT.SEARCH` reply in RESP3 (a map with `total_results` and `results`) or RESP2
+/// (`[total, key, fields, key, fields, …]`) form.
+pub(crate) fn decode_search<M: RedisModel>(
+    reply: Value,
+    score_field: Option<&str>,
+) -> Result<Hits<M>> {
+    let (total, docs): (u64, Vec<(Bytes, Value)>) = match reply {
+        Value::Map(_) => {
+            let fields = pairs(reply)?;
+            let mut total = 0;
+            let mut docs = Vec::new();
+            for (k, v) in fields {
+                match k.as_bytes().map(|b| b.as_ref()) {
+                    Some(b"total_results") => total = u64::from_redis(v)?,
+                    Some(b"results") => {
+                        for row in Vec::<Value>::from_redis(v)? {
+                            let mut id = None;
+                            let mut attrs = Value::Map(Vec::new());
+                            for (k, v) in pairs(row)? {
+                                match k.as_bytes().map(|b| b.as_ref()) {
+                                    Some(b"id") => id = Some(Bytes::from_redis(v)?),
+                                    Some(b"extra_attributes") => attrs = v,
+                                    _ => {}
+                                }
+                            }
+                            let id =
+                                id.ok_or_else(|| Error::protocol("FT.SEARCH result without id"))?;
+                            docs.push((id, attrs));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            (total, docs)
+        }
+        Value::Array(items) => {
+            let mut it = items.into_iter();
+            let total = u64::from_redis(it.next().unwrap_or(Value::Integer(0)))?;
+            let mut docs = Vec::new();
+            while let Some(id) = it.next() {
+                let attrs = it.next().unwrap_or(Value::Array(Vec::new()));
+                docs.push((Bytes::from_redis(id)?, attrs));
+            }
+            (total, docs)
+        }
+        other => return Err(crate::resp::mismatch("FT.SEARCH results", &other)),
+    };
+    let mut items = Vec::with_capacity(docs.len());
+    for (id, attrs) in docs {
+        let key = String::from_utf8_lossy(&id).into_owned();
+        items.push(decode_hit::<M>(&key, attrs, score_field)?);
+    }
+    Ok(Hits { items, total })
+}
+
+fn decode_hit<M: RedisModel>(
+    key: &str,
+    attrs: Value,
+    score_field: Option<&str>,
+) -> Result<(M, Option<f64>)> {
+    let mut fields = pairs(attrs)?;
+    let score = match score_field {
+        Some(f) => take_field(&mut fields, f)
+            .map(f64::from_redis)
+            .transpose()?,
+        None => None,
+    };
+    let model = match M::meta().storage {
+        Storage::Hash => {
+            let flat = fields.into_iter().flat_map(|(k, v)| [k, v]).collect();
+            M::decode_hash(HashReader::new(key, Value::Array(flat))?)?
+        }
+        Storage::Json => {
+            let doc = take_field(&mut fields, "$").ok_or_else(|| Error::Decode {
+                key: key.to_owned(),
+                field: None,
+                reason: "search result without its document".into(),
+            })?;
+            M::decode_json(key, &Bytes::from_redis(doc)?)?
+        }
+    };
+    Ok((model, score))
+}
+
+fn take_field(fields: &mut Vec<(Value, Value)>, name: &str) -> Option<Value> {
+    fields
+        .iter()
+        .position(|(k, _)| k.as_bytes().is_some_and(|k| k.as_ref() == name.as_bytes()))
+        .map(|i| fields.swap_remove(i).1)
+}

@@ -1,0 +1,10 @@
+use redis_model::RedisModel;
+
+#[derive(RedisModel)]
+#[redis(storage = "json")]
+struct User {
+    #[redis(id)]
+    id: String,
+}
+
+fn main() {}

@@ -1,0 +1,826 @@
+//! Typed repositories against a real Redis Stack (RediSearch and RedisJSON loaded): every
+//! operation, on both storages.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis_model::prelude::*;
+use redis_model::search::Migration;
+use redis_model_tests::RedisServer;
+use serde::{Deserialize, Serialize};
+
+#[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[redis(prefix = "user", index = "user-idx")]
+pub struct User {
+    #[redis(id)]
+    pub id: String,
+    #[redis(text, sortable)]
+    pub name: String,
+    #[redis(tag)]
+    pub city: String,
+    #[redis(numeric, sortable)]
+    pub age: u32,
+    #[redis(tag)]
+    pub skills: Vec<String>,
+    #[redis(geo)]
+    pub home: GeoPoint,
+    #[redis(vector(dim = 4, distance = "cosine", algorithm = "hnsw"))]
+    pub embedding: Vec<f32>,
+    pub bio: Option<String>,
+}
+
+#[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[redis(prefix = "juser", storage = "json", index = "juser-idx")]
+pub struct JsonUser {
+    #[redis(id)]
+    pub id: String,
+    #[redis(text, sortable)]
+    pub name: String,
+    #[redis(tag)]
+    pub city: String,
+    #[redis(numeric, sortable)]
+    pub age: u32,
+    #[redis(tag)]
+    pub skills: Vec<String>,
+    #[redis(geo)]
+    pub home: GeoPoint,
+    #[redis(vector(dim = 4, distance = "cosine", algorithm = "hnsw"))]
+    pub embedding: Vec<f32>,
+    pub bio: Option<String>,
+    #[redis(tag, path = "$.address.country", alias = "country")]
+    pub address: Address,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    pub street: String,
+    pub country: String,
+}
+
+fn user(id: &str, name: &str, city: &str, age: u32, skills: &[&str], e: [f32; 4]) -> User {
+    User {
+        id: id.into(),
+        name: name.into(),
+        city: city.into(),
+        age,
+        skills: skills.iter().map(|s| s.to_string()).collect(),
+        home: GeoPoint::new(2.35 + f64::from(age) / 1000.0, 48.85),
+        embedding: e.to_vec(),
+        bio: (age % 2 == 0).then(|| format!("bio of {name}")),
+    }
+}
+
+fn json_user(u: &User) -> JsonUser {
+    JsonUser {
+        id: u.id.clone(),
+        name: u.name.clone(),
+        city: u.city.clone(),
+        age: u.age,
+        skills: u.skills.clone(),
+        home: u.home,
+        embedding: u.embedding.clone(),
+        bio: u.bio.clone(),
+        address: Address {
+            street: format!("{} street", u.name),
+            country: if u.city == "Paris" {
+                "France"
+            } else {
+                "Elsewhere"
+            }
+            .into(),
+        },
+    }
+}
+
+fn people() -> Vec<User> {
+    vec![
+        user(
+            "1",
+            "Alice Martin",
+            "Paris",
+            34,
+            &["rust", "go"],
+            [1.0, 0.0, 0.0, 0.0],
+        ),
+        user(
+            "2",
+            "Bob Stone",
+            "Paris",
+            17,
+            &["cobol"],
+            [0.9, 0.1, 0.0, 0.0],
+        ),
+        user(
+            "3",
+            "Carol Beaches",
+            "New York",
+            52,
+            &["rust", "c++"],
+            [0.0, 1.0, 0.0, 0.0],
+        ),
+        user(
+            "4",
+            "Dan Grace",
+            "São Paulo",
+            65,
+            &["go"],
+            [0.0, 0.0, 1.0, 0.0],
+        ),
+        user(
+            "5",
+            "Eve Adams",
+            "Paris",
+            40,
+            &["rust", "cobol"],
+            [0.7, 0.7, 0.0, 0.0],
+        ),
+    ]
+}
+
+async fn stack() -> (RedisServer, Client) {
+    let server = RedisServer::start_stack();
+    let client = Client::connect(&server.url()).await.unwrap();
+    (server, client)
+}
+
+fn ids<M: RedisModel<Id = String>>(found: &[M]) -> Vec<String> {
+    let mut v: Vec<String> = found.iter().map(|m| m.id().clone()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn hash_crud_round_trip() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<User>();
+    let mut alice = people().remove(0);
+    alice.bio = None;
+    assert_eq!(users.save(&alice).await.unwrap(), "1");
+    assert_eq!(users.get("1").await.unwrap(), Some(alice.clone()));
+    assert_eq!(users.get("nope").await.unwrap(), None);
+    assert!(users.exists("1").await.unwrap());
+
+    // Stored as flat fields: vectors as FLOAT32 bytes, tags joined, absent options left out.
+    let raw: std::collections::HashMap<String, bytes::Bytes> =
+        client.send(cmd("HGETALL").arg("user:1")).await.unwrap();
+    assert_eq!(raw["embedding"].len(), 16);
+    assert_eq!(&raw["age"][..], b"34");
+    assert!(!raw.contains_key("bio"));
+
+    // A save replaces the document whole: a field set to None disappears.
+    let mut changed = alice.clone();
+    changed.bio = Some("now has a bio".into());
+    users.save(&changed).await.unwrap();
+    changed.bio = None;
+    users.save(&changed).await.unwrap();
+    assert_eq!(users.get("1").await.unwrap().unwrap().bio, None);
+
+    let all = people();
+    users.save_all(&all).await.unwrap();
+    let got = users.get_many(&["5", "missing", "1"]).await.unwrap();
+    assert_eq!(got[0].as_ref(), Some(&all[4]));
+    assert_eq!(got[1], None);
+    assert_eq!(got[2].as_ref(), Some(&all[0]));
+
+    assert!(users.delete("2").await.unwrap());
+    assert!(!users.delete("2").await.unwrap());
+    assert_eq!(users.delete_all(&["3", "4", "nope"]).await.unwrap(), 2);
+    assert!(!users.exists("3").await.unwrap());
+}
+
+#[tokio::test]
+async fn json_crud_round_trip() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<JsonUser>();
+    let all: Vec<JsonUser> = people().iter().map(json_user).collect();
+    users.save_all(&all).await.unwrap();
+    assert_eq!(users.get("3").await.unwrap(), Some(all[2].clone()));
+    let raw: String = client
+        .send(cmd("JSON.GET").arg("juser:3").arg("$.address.street"))
+        .await
+        .unwrap();
+    assert_eq!(raw, r#"["Carol Beaches street"]"#);
+    assert!(users.delete("3").await.unwrap());
+    assert_eq!(users.get("3").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn empty_ids_get_ulids_and_namespaces_prefix_keys() {
+    let server = RedisServer::start_stack();
+    let mut config = Config::from_url(&server.url()).unwrap();
+    config.namespace = "staging:".into();
+    let client = Client::with_config(config).await.unwrap();
+    let users = client.repository::<User>();
+    let mut u = people().remove(0);
+    u.id.clear();
+    let id = users.save(&u).await.unwrap();
+    assert_eq!(id.len(), 26);
+    assert!(Ulid::parse(&id).is_ok());
+    let exists: u64 = client
+        .send(cmd("EXISTS").arg(format!("staging:user:{id}")))
+        .await
+        .unwrap();
+    assert_eq!(exists, 1);
+    u.id = id.clone();
+    assert_eq!(users.get(&id).await.unwrap(), Some(u));
+    users.migrate().await.unwrap();
+    assert_eq!(users.index_name(), "staging:user-idx");
+    assert_eq!(users.find_all().count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn ttls() {
+    #[derive(RedisModel, Debug, Clone, PartialEq)]
+    #[redis(prefix = "session", ttl = 3600)]
+    struct Session {
+        #[redis(id)]
+        id: u64,
+        user: String,
+    }
+    let (_server, client) = stack().await;
+    let sessions = client.repository::<Session>();
+    sessions
+        .save(&Session {
+            id: 7,
+            user: "a".into(),
+        })
+        .await
+        .unwrap();
+    let ttl: i64 = client.send(cmd("TTL").arg("session:7")).await.unwrap();
+    assert!((3590..=3600).contains(&ttl), "{ttl}");
+    sessions
+        .save_with_ttl(
+            &Session {
+                id: 8,
+                user: "b".into(),
+            },
+            Duration::from_millis(1500),
+        )
+        .await
+        .unwrap();
+    let pttl: i64 = client.send(cmd("PTTL").arg("session:8")).await.unwrap();
+    assert!((1000..=1500).contains(&pttl), "{pttl}");
+    assert_eq!(sessions.get(7u64).await.unwrap().unwrap().user, "a");
+}
+
+#[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[redis(prefix = "account")]
+struct Account {
+    #[redis(id)]
+    id: String,
+    #[redis(numeric)]
+    balance: i64,
+    #[redis(version)]
+    version: u64,
+}
+
+#[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[redis(prefix = "jaccount", storage = "json")]
+struct JsonAccount {
+    #[redis(id)]
+    id: String,
+    #[redis(numeric)]
+    balance: i64,
+    #[redis(version)]
+    version: u64,
+}
+
+#[tokio::test]
+async fn optimistic_concurrency_on_both_storages() {
+    let (_server, client) = stack().await;
+    let accounts = client.repository::<Account>();
+    let mut a = Account {
+        id: "a".into(),
+        balance: 10,
+        version: 0,
+    };
+    accounts.save(&a).await.unwrap();
+    let stored = accounts.get("a").await.unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    // A stale copy (still version 0) conflicts and writes nothing.
+    a.balance = 99;
+    match accounts.save(&a).await {
+        Err(Error::Conflict {
+            key,
+            expected,
+            found,
+        }) => {
+            assert_eq!((key.as_str(), expected, found), ("account:a", 0, 1))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(accounts.get("a").await.unwrap().unwrap().balance, 10);
+    let mut fresh = stored;
+    fresh.balance = 20;
+    accounts.save(&fresh).await.unwrap();
+    assert_eq!(accounts.get("a").await.unwrap().unwrap().version, 2);
+    // Partial updates bump the version too, so a copy read before them is stale.
+    assert!(accounts
+        .update_field("a", Account::fields().balance, &25i64)
+        .await
+        .unwrap());
+    let now = accounts.get("a").await.unwrap().unwrap();
+    assert_eq!((now.balance, now.version), (25, 3));
+    assert!(matches!(
+        accounts.save(&fresh).await,
+        Err(Error::Conflict { .. })
+    ));
+    // A partial update of a missing document creates nothing.
+    assert!(!accounts
+        .update_field("zz", Account::fields().balance, &1i64)
+        .await
+        .unwrap());
+    assert!(!accounts.exists("zz").await.unwrap());
+
+    let jaccounts = client.repository::<JsonAccount>();
+    let j = JsonAccount {
+        id: "j".into(),
+        balance: 5,
+        version: 0,
+    };
+    jaccounts.save(&j).await.unwrap();
+    assert!(matches!(
+        jaccounts.save(&j).await,
+        Err(Error::Conflict { .. })
+    ));
+    assert!(jaccounts
+        .update_field("j", JsonAccount::fields().balance, &6i64)
+        .await
+        .unwrap());
+    let stored = jaccounts.get("j").await.unwrap().unwrap();
+    assert_eq!((stored.balance, stored.version), (6, 2));
+}
+
+#[tokio::test]
+async fn bad_stored_data_is_a_decode_error() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<User>();
+    users.save(&people().remove(0)).await.unwrap();
+    client
+        .send::<()>(cmd("HSET").arg("user:1").arg("age").arg("old"))
+        .await
+        .unwrap();
+    match users.get("1").await {
+        Err(Error::Decode { key, field, .. }) => {
+            assert_eq!((key.as_str(), field.as_deref()), ("user:1", Some("age")))
+        }
+        other => panic!("{other:?}"),
+    }
+    client
+        .send::<()>(cmd("HSET").arg("user:9").arg("name").arg("x"))
+        .await
+        .unwrap();
+    match users.get("9").await {
+        Err(Error::Decode {
+            key,
+            field: Some(_),
+            reason,
+        }) => {
+            assert_eq!(key, "user:9");
+            assert!(reason.contains("missing"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    client
+        .send::<()>(
+            cmd("JSON.SET")
+                .arg("juser:1")
+                .arg("$")
+                .arg(r#"{"id":"1","name":"x"}"#),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        client.repository::<JsonUser>().get("1").await,
+        Err(Error::Decode { .. })
+    ));
+}
+
+#[tokio::test]
+async fn values_the_index_would_skip_are_refused() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<User>();
+    let mut u = people().remove(0);
+    u.embedding = vec![1.0, 2.0, 3.0];
+    match users.save(&u).await {
+        Err(Error::VectorDimension { expected, got, .. }) => assert_eq!((expected, got), (4, 3)),
+        other => panic!("{other:?}"),
+    }
+    let mut u = people().remove(0);
+    u.home = GeoPoint::new(2.0, 95.0);
+    assert!(matches!(
+        users.save(&u).await,
+        Err(Error::InvalidValue { .. })
+    ));
+    assert!(!users.exists("1").await.unwrap());
+    let f = User::fields();
+    assert!(matches!(
+        users.knn(f.embedding, &[1.0, 2.0], 3).all().await,
+        Err(Error::VectorDimension {
+            expected: 4,
+            got: 2,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn queries_on_hashes() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<User>();
+    assert!(matches!(
+        users.migrate().await.unwrap(),
+        Migration::Created { .. }
+    ));
+    users.save_all(&people()).await.unwrap();
+    let f = User::fields();
+
+    let adults = users
+        .find(f.age.between(18, 65) & f.city.eq("Paris") & !f.skills.any_of(["cobol"]))
+        .sort_by(f.age, Order::Desc)
+        .limit(0, 20)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&adults), ["1"]);
+
+    let by_age = users
+        .find(f.city.eq("paris"))
+        .sort_by(f.age, Order::Asc)
+        .all()
+        .await
+        .unwrap();
+    let ages: Vec<u32> = by_age.iter().map(|u| u.age).collect();
+    assert_eq!(ages, [17, 34, 40]);
+
+    assert_eq!(
+        users.find(f.name.matches("alice")).count().await.unwrap(),
+        1
+    );
+    // Stemming: "beach" finds "Beaches".
+    assert_eq!(
+        ids(&users.find(f.name.matches("beach")).all().await.unwrap()),
+        ["3"]
+    );
+    assert_eq!(
+        ids(&users.find(f.name.prefix("gra")).all().await.unwrap()),
+        ["4"]
+    );
+    assert_eq!(
+        ids(&users.find(f.name.fuzzy("adamz", 1)).all().await.unwrap()),
+        ["5"]
+    );
+    assert_eq!(
+        ids(&users
+            .find(f.name.phrase("the dan grace"))
+            .all()
+            .await
+            .unwrap()),
+        ["4"]
+    );
+    assert_eq!(
+        ids(&users.find(f.city.eq("New York")).all().await.unwrap()),
+        ["3"]
+    );
+    assert_eq!(
+        ids(&users.find(f.city.eq("São Paulo")).all().await.unwrap()),
+        ["4"]
+    );
+    assert_eq!(
+        ids(&users.find(f.skills.eq("c++")).all().await.unwrap()),
+        ["3"]
+    );
+    assert_eq!(ids(&users.find(f.age.gt(52)).all().await.unwrap()), ["4"]);
+    assert_eq!(
+        ids(&users.find(f.age.gte(52)).all().await.unwrap()),
+        ["3", "4"]
+    );
+    assert_eq!(ids(&users.find(f.age.lt(18)).all().await.unwrap()), ["2"]);
+    assert_eq!(
+        ids(&users
+            .find(f.age.lte(17) | f.age.eq(65))
+            .all()
+            .await
+            .unwrap()),
+        ["2", "4"]
+    );
+    let near = users
+        .find(f.home.within_radius(GeoPoint::new(2.35, 48.85), 1500.0))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&near), ["2"]);
+    let first = users
+        .find(f.city.eq("Paris"))
+        .sort_by(f.name, Order::Desc)
+        .first()
+        .await
+        .unwrap();
+    assert_eq!(first.unwrap().id, "5");
+    let page = users
+        .find_all()
+        .sort_by(f.age, Order::Asc)
+        .page(1, 2)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(
+        page.items.iter().map(|u| u.age).collect::<Vec<_>>(),
+        [40, 52]
+    );
+    // A query that cannot be expressed is refused before it is sent.
+    assert!(matches!(
+        users.find(f.name.prefix("g")).all().await,
+        Err(Error::InvalidValue { .. })
+    ));
+}
+
+#[tokio::test]
+async fn queries_on_json() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<JsonUser>();
+    users.migrate().await.unwrap();
+    users
+        .save_all(&people().iter().map(json_user).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let f = JsonUser::fields();
+    let found = users
+        .find(f.age.between(18, 65) & f.city.eq("Paris") & !f.skills.any_of(["cobol"]))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), ["1"]);
+    assert_eq!(
+        ids(&users.find(f.skills.eq("c++")).all().await.unwrap()),
+        ["3"]
+    );
+    assert_eq!(users.find(f.country.eq("France")).count().await.unwrap(), 3);
+    let sorted = users
+        .find(f.city.eq("Paris"))
+        .sort_by(f.age, Order::Desc)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted.iter().map(|u| u.age).collect::<Vec<_>>(),
+        [40, 34, 17]
+    );
+    let near = users
+        .knn(f.embedding, &[1.0, 0.0, 0.0, 0.0], 2)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(near[0].0.id, "1");
+    assert!(near[0].1.abs() < 1e-6);
+}
+
+#[tokio::test]
+async fn tag_values_match_exactly_whatever_they_contain() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<User>();
+    users.migrate().await.unwrap();
+    let nasty = [
+        "New York",
+        "a,b",
+        "x|y",
+        "-neg",
+        "@at",
+        "{brace}",
+        "quote\"s",
+        "it's",
+        "semi;colon",
+        "back\\slash",
+        "日本",
+        "tab\there",
+    ];
+    let all: Vec<User> = nasty
+        .iter()
+        .enumerate()
+        .map(|(i, city)| {
+            user(
+                &format!("n{i}"),
+                "Nasty",
+                city,
+                30,
+                &[city],
+                [1.0, 0.0, 0.0, 0.0],
+            )
+        })
+        .collect();
+    users.save_all(&all).await.unwrap();
+    let f = User::fields();
+    for (i, city) in nasty.iter().enumerate() {
+        let by_city = users.find(f.city.eq(city)).all().await.unwrap();
+        assert_eq!(ids(&by_city), [format!("n{i}")], "city {city:?}");
+        let by_skill = users.find(f.skills.eq(city)).all().await.unwrap();
+        assert_eq!(ids(&by_skill), [format!("n{i}")], "skill {city:?}");
+    }
+    // A fragment of a value does not match it: nothing was split at a comma.
+    assert!(users.find(f.city.eq("a")).all().await.unwrap().is_empty());
+    // Text with punctuation is split into terms, as the indexer split it.
+    let mut u = user(
+        "t",
+        "grace@navy.mil state-of-the-art",
+        "X",
+        1,
+        &[],
+        [0.0; 4],
+    );
+    u.embedding = vec![0.0, 0.0, 0.0, 1.0];
+    users.save(&u).await.unwrap();
+    assert_eq!(
+        ids(&users
+            .find(f.name.matches("grace@navy.mil"))
+            .all()
+            .await
+            .unwrap()),
+        ["t"]
+    );
+    assert_eq!(
+        ids(&users
+            .find(f.name.phrase("state-of-the-art"))
+            .all()
+            .await
+            .unwrap()),
+        ["t"]
+    );
+}
+
+#[tokio::test]
+async fn vector_search() {
+    let (_server, client) = stack().await;
+    let users = client.repository::<User>();
+    users.migrate().await.unwrap();
+    users.save_all(&people()).await.unwrap();
+    let f = User::fields();
+    let near = users
+        .knn(f.embedding, &[0.1, 0.2, 0.3, 0.4], 5)
+        .filter(f.city.eq("Paris"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(near.len(), 3);
+    assert!(near.iter().all(|(u, _)| u.city == "Paris"));
+    assert!(
+        near.windows(2).all(|w| w[0].1 <= w[1].1),
+        "sorted by distance"
+    );
+    let exact = users
+        .knn(f.embedding, &[1.0, 0.0, 0.0, 0.0], 2)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(exact[0].0.id, "1");
+    assert!(exact[0].1.abs() < 1e-6);
+    assert_eq!(exact[1].0.id, "2");
+    let within = users
+        .vector_range(f.embedding, &[1.0, 0.0, 0.0, 0.0], 0.1)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&within.into_iter().map(|(u, _)| u).collect::<Vec<_>>()),
+        ["1", "2"]
+    );
+}
+
+#[tokio::test]
+async fn streams_walk_past_the_result_cap() {
+    let (_server, client) = stack().await;
+    client
+        .send::<()>(
+            cmd("FT.CONFIG")
+                .arg("SET")
+                .arg("MAXSEARCHRESULTS")
+                .arg(1000),
+        )
+        .await
+        .unwrap();
+    let users = client.repository::<User>();
+    users.migrate().await.unwrap();
+    let many: Vec<User> = (0..2500)
+        .map(|i| {
+            user(
+                &format!("u{i:05}"),
+                "Many",
+                "Lyon",
+                i % 90,
+                &["x"],
+                [1.0, 0.0, 0.0, 0.0],
+            )
+        })
+        .collect();
+    users.save_all(&many).await.unwrap();
+    let f = User::fields();
+    assert_eq!(users.find(f.city.eq("Lyon")).count().await.unwrap(), 2500);
+    let mut seen = std::collections::HashSet::new();
+    let mut stream = std::pin::pin!(users.find(f.city.eq("Lyon")).stream());
+    while let Some(u) = stream.next().await {
+        assert!(seen.insert(u.unwrap().id));
+    }
+    assert_eq!(seen.len(), 2500);
+    assert_eq!(
+        users.find(f.city.eq("Lyon")).all().await.unwrap().len(),
+        2500
+    );
+}
+
+#[tokio::test]
+async fn migrations_rebuild_without_downtime_or_data_loss() {
+    #[derive(RedisModel, Debug, Clone, PartialEq)]
+    #[redis(prefix = "item", index = "item-idx")]
+    struct V1 {
+        #[redis(id)]
+        id: String,
+        #[redis(tag)]
+        color: String,
+        size: u32,
+    }
+    #[derive(RedisModel, Debug, Clone, PartialEq)]
+    #[redis(prefix = "item", index = "item-idx")]
+    struct V2 {
+        #[redis(id)]
+        id: String,
+        #[redis(tag)]
+        color: String,
+        #[redis(numeric, sortable)]
+        size: u32,
+    }
+    let (_server, client) = stack().await;
+    let v1 = client.repository::<V1>();
+    let created = v1.migrate().await.unwrap();
+    assert!(matches!(created, Migration::Created { .. }));
+    assert!(matches!(
+        v1.migrate().await.unwrap(),
+        Migration::UpToDate { .. }
+    ));
+    let items: Vec<V1> = (0..3000)
+        .map(|i| V1 {
+            id: i.to_string(),
+            color: if i % 2 == 0 { "red" } else { "blue" }.into(),
+            size: i,
+        })
+        .collect();
+    v1.save_all(&items).await.unwrap();
+    assert_eq!(
+        v1.find(V1::fields().color.eq("red")).count().await.unwrap(),
+        1500
+    );
+
+    // Two processes migrate to V2 at once while a reader keeps querying through the alias.
+    let v2 = client.repository::<V2>();
+    let reader = {
+        let v1 = v1.clone();
+        tokio::spawn(async move {
+            let mut answers = 0;
+            for _ in 0..40 {
+                let n = v1.find(V1::fields().color.eq("red")).count().await.unwrap();
+                assert_eq!(
+                    n, 1500,
+                    "queries keep being answered in full during the migration"
+                );
+                answers += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            answers
+        })
+    };
+    let other = client.repository::<V2>();
+    let (a, b) = tokio::join!(v2.migrate(), other.migrate());
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|m| matches!(m, Migration::Rebuilt { .. }))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .any(|m| matches!(m, Migration::UpToDate { .. })));
+    assert_eq!(reader.await.unwrap(), 40);
+
+    let f = V2::fields();
+    let big = v2
+        .find(f.size.gte(2990))
+        .sort_by(f.size, Order::Desc)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        big.iter().map(|i| i.size).collect::<Vec<_>>(),
+        (2990..3000).rev().collect::<Vec<_>>()
+    );
+    assert_eq!(v2.find(f.color.eq("blue")).count().await.unwrap(), 1500);
+    // Only one index is left, and every document is still there.
+    let indexes: Vec<String> = client.send(cmd("FT._LIST")).await.unwrap();
+    assert_eq!(indexes.len(), 1, "{indexes:?}");
+    let keys: u64 = client.send(cmd("DBSIZE")).await.unwrap();
+    assert_eq!(keys, 3000);
+    assert!(matches!(
+        v2.migrate().await.unwrap(),
+        Migration::UpToDate { .. }
+    ));
+}
