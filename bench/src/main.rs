@@ -12,6 +12,7 @@
 //! | `workload` | the workloads, and running one on one client for a fixed time (a *cell*) |
 //! | `ceiling` | `redis-benchmark` against the same server: the server's own limit |
 //! | `report` | medians over rounds, the tables, the ratios |
+//! | `models` | the typed layer against the raw commands it compiles to |
 //!
 //! # Method
 //! A server is started on a free loopback port (or `REDIS_URL` is used). Every client connects
@@ -24,6 +25,7 @@
 
 mod ceiling;
 mod clients;
+mod models;
 mod report;
 mod workload;
 
@@ -40,7 +42,7 @@ use workload::{Data, Workload};
 
 const USAGE: &str = "\
 usage: redis-model-bench [--quick] [--rounds N] [--seconds S] [--clients LIST] [--workloads LIST]
-                         [--no-ceiling]
+                         [--no-ceiling] [--no-models]
 
   --quick           one round of 0.4 s per cell (default: 3 rounds of 1.5 s, after 0.3 s warm-up)
   --rounds N        rounds over every workload and client
@@ -49,6 +51,7 @@ usage: redis-model-bench [--quick] [--rounds N] [--seconds S] [--clients LIST] [
                     (redis-model always runs: the ratios are to it)
   --workloads LIST  comma-separated, from: get10, set10, pipe10, get100, get1000
   --no-ceiling      skip redis-benchmark
+  --no-models       skip the typed-model comparisons (they need RediSearch and RedisJSON)
 
 REDIS_URL, when set, names the server to use instead of starting one (keys bench:* and
 key:__rand_int__ are written).";
@@ -66,6 +69,7 @@ struct Options {
     workloads: Vec<Workload>,
     ceiling: bool,
     ceiling_requests: u32,
+    models: bool,
 }
 
 impl Options {
@@ -77,6 +81,7 @@ impl Options {
             clients: NAMES.to_vec(),
             workloads: workload::ALL.to_vec(),
             ceiling: true,
+            models: true,
             ceiling_requests: 200_000,
         };
         let value = |args: &mut dyn Iterator<Item = String>, flag: &str| {
@@ -117,6 +122,7 @@ impl Options {
                     o.workloads = pick(&list, &WORKLOAD_FLAGS, &workload::ALL, "--workloads")?;
                 }
                 "--no-ceiling" => o.ceiling = false,
+                "--no-models" => o.models = false,
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unknown argument `{other}`")),
             }
@@ -173,7 +179,8 @@ async fn run(options: Options) -> BenchResult<()> {
     let url = match std::env::var("REDIS_URL") {
         Ok(url) => url,
         Err(_) => {
-            let server = redis_model_tests::RedisServer::start();
+            // With RediSearch and RedisJSON, for the typed-model comparisons.
+            let server = redis_model_tests::RedisServer::start_stack();
             let url = server.url();
             server_pid = Some(server.pid());
             _server = Some(server);
@@ -248,6 +255,12 @@ async fn run(options: Options) -> BenchResult<()> {
         "{}",
         report::render(&options.workloads, &options.clients, &cells, &ceilings)
     );
+    if options.models {
+        let client = redis_model::Client::connect(&url).await?;
+        let quick = options.measure < Duration::from_secs(1);
+        let table = models::run(&client, options.rounds, options.measure, quick).await?;
+        println!("\nThe typed layer against the raw commands, through the same client:\n\n{table}");
+    }
     println!("Total run time: {:.0} s.", started.elapsed().as_secs_f64());
     Ok(())
 }

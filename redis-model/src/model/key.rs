@@ -123,13 +123,14 @@ impl<'de> serde::Deserialize<'de> for Ulid {
     }
 }
 
-/// The key of a document: `{namespace}{prefix}:{id}`.
-pub(crate) fn key(namespace: &str, prefix: &str, id: &str) -> String {
-    let mut k = String::with_capacity(namespace.len() + prefix.len() + 1 + id.len());
+/// The key of a document: `{namespace}{prefix}:{id}`, formatted in one allocation.
+pub(crate) fn key(namespace: &str, prefix: &str, id: impl fmt::Display) -> String {
+    use fmt::Write;
+    let mut k = String::with_capacity(namespace.len() + prefix.len() + 27);
     k.push_str(namespace);
     k.push_str(prefix);
     k.push(':');
-    k.push_str(id);
+    let _ = write!(k, "{id}");
     k
 }
 

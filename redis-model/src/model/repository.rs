@@ -1,7 +1,11 @@
 //! [`Repository`]: the operations on one model's documents.
 
+use std::collections::VecDeque;
 use std::fmt::Display;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,6 +26,17 @@ use crate::search::{Expr, VectorField};
 /// How many documents one pipeline of [`Repository::save_all`] or [`Repository::get_many`]
 /// carries: large enough to amortise the round trip, small enough to keep replies modest.
 const CHUNK: usize = 1000;
+/// How many chunks [`Repository::save_all`] keeps in flight.
+const CHUNKS_IN_FLIGHT: usize = 3;
+
+type PipelineReply<'a> = Pin<Box<dyn Future<Output = Result<Vec<Result<Value>>>> + Send + 'a>>;
+
+/// A chunk of writes sent, and its replies once they came.
+struct InFlightChunk<'a> {
+    writes: Vec<Write>,
+    reply: PipelineReply<'a>,
+    outcome: Option<Result<Vec<Result<Value>>>>,
+}
 
 /// Saves a document only if its stored version is the one it was read at; `CONFLICT n` when
 /// not. ARGV: storage, version field (a path for JSON), expected version, ttl in ms (0: none),
@@ -131,7 +146,7 @@ impl<M: RedisModel> Repository<M> {
 
     /// The key of the document with this id.
     pub fn key(&self, id: impl Display) -> String {
-        key(self.namespace(), M::meta().prefix, &id.to_string())
+        key(self.namespace(), M::meta().prefix, id)
     }
 
     /// Creates the model's search index, or rebuilds it when the model's attributes changed
@@ -168,7 +183,9 @@ impl<M: RedisModel> Repository<M> {
     }
 
     /// Saves many documents, pipelined in chunks; returns their ids in order. Every document is
-    /// validated before anything is sent.
+    /// validated and encoded before anything is sent. Several chunks are in flight at once, so
+    /// the server always has the next one queued while the client reads the replies of the
+    /// last; on an error, chunks already written stay written.
     pub async fn save_all(&self, models: &[M]) -> Result<Vec<String>> {
         let writes = models
             .iter()
@@ -176,22 +193,49 @@ impl<M: RedisModel> Repository<M> {
             .collect::<Result<Vec<_>>>()?;
         let mut ids = Vec::with_capacity(writes.len());
         let mut writes = writes.into_iter().peekable();
-        while writes.peek().is_some() {
-            let chunk: Vec<Write> = writes.by_ref().take(CHUNK).collect();
-            let mut pipe = Pipeline::new();
-            let mut chunk = chunk;
-            for w in &mut chunk {
-                for c in std::mem::take(&mut w.cmds) {
-                    pipe.add(c);
+        let mut window: VecDeque<InFlightChunk<'_>> = VecDeque::with_capacity(CHUNKS_IN_FLIGHT);
+        loop {
+            while window.len() < CHUNKS_IN_FLIGHT && writes.peek().is_some() {
+                let mut chunk: Vec<Write> = writes.by_ref().take(CHUNK).collect();
+                let mut pipe = Pipeline::new();
+                for w in &mut chunk {
+                    for c in std::mem::take(&mut w.cmds) {
+                        pipe.add(c);
+                    }
                 }
+                window.push_back(InFlightChunk {
+                    writes: chunk,
+                    reply: Box::pin(self.client.pipeline(pipe)),
+                    outcome: None,
+                });
             }
-            let mut results = self.client.pipeline(pipe).await?.into_iter();
-            for w in chunk {
+            if window.is_empty() {
+                return Ok(ids);
+            }
+            // Every chunk in the window is polled, not only the oldest: each must reach its
+            // connection's queue (and a refill of the shared connection must not wait on a
+            // chunk nobody polls).
+            std::future::poll_fn(|cx| {
+                for chunk in window.iter_mut().filter(|c| c.outcome.is_none()) {
+                    if let Poll::Ready(outcome) = chunk.reply.as_mut().poll(cx) {
+                        chunk.outcome = Some(outcome);
+                    }
+                }
+                if window.front().is_some_and(|c| c.outcome.is_some()) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            let done = window.pop_front().expect("the window is not empty");
+            let outcome = done.outcome.expect("polled to completion");
+            let mut results = outcome?.into_iter();
+            for w in done.writes {
                 check_write(&w, results.by_ref().take(w.commands))?;
                 ids.push(w.id);
             }
         }
-        Ok(ids)
     }
 
     /// The commands that write `model`.
