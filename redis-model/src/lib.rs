@@ -1,20 +1,47 @@
 //! redis-model: a typed, ORM-style data access framework for Redis.
 //!
-//! This crate is the client core the models stand on: RESP2/RESP3 over tokio, TLS through
-//! rustls, a bb8 pool, explicit and automatic pipelining.
+//! A struct with `#[derive(RedisModel)]` becomes a typed [`Repository`]: documents stored as
+//! hashes or JSON, a RediSearch index generated from the field attributes and migrated without
+//! downtime, queries checked at compile time, vector search. Every operation compiles to
+//! pipelined commands run by the crate's own client core.
 //!
 //! ```no_run
 //! # async fn demo() -> redis_model::Result<()> {
 //! use redis_model::prelude::*;
-//! let client = Client::connect("redis://127.0.0.1:6379/0?client_name=web").await?;
+//!
+//! #[derive(RedisModel, Debug, Clone)]
+//! #[redis(prefix = "user")] // hash storage; the index is "user-idx"
+//! struct User {
+//!     #[redis(id)]
+//!     id: String, // empty: a ULID is generated on save
+//!     #[redis(text, sortable)]
+//!     name: String,
+//!     #[redis(tag)]
+//!     city: String,
+//!     #[redis(numeric, sortable)]
+//!     age: u32,
+//! }
+//!
+//! let client = Client::connect("redis://127.0.0.1:6379").await?;
+//! let users = client.repository::<User>();
+//! users.migrate().await?;
+//! let id = users
+//!     .save(&User { id: String::new(), name: "Alice".into(), city: "Paris".into(), age: 34 })
+//!     .await?;
+//! let f = User::fields();
+//! let parisians = users
+//!     .find(f.city.eq("Paris") & f.age.gte(18))
+//!     .sort_by(f.age, Order::Desc)
+//!     .all()
+//!     .await?;
+//! // The client core underneath, for everything else:
 //! client.set("greeting", "hello").await?;
-//! let greeting: Option<String> = client.get("greeting").await?;
 //! let replies = client.pipeline(pipe().cmd(cmd("INCR").arg("hits")).cmd(cmd("TTL").arg("hits"))).await?;
 //! # Ok(()) }
 //! ```
 //!
 //! # Layout
-//! The modules follow the data path, from bytes on the wire up to the API:
+//! The modules follow the data path, from bytes on the wire up to the models:
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -22,10 +49,15 @@
 //! | [`connection`] | the socket (`transport`: TCP, TLS, Unix), `tls`, `handshake`, and `driver`, the task that owns a socket and pipelines everything queued on it |
 //! | [`pool`] | the bb8 manager: health checks after idle, broken connections retired |
 //! | [`pipeline`] | explicit [`Pipeline`]s, atomic ones, and `auto`: the shared connections that coalesce commands from many tasks |
-//! | [`routing`](crate::routing) | where a request goes: `standalone` today, cluster and sentinel beside it |
+//! | `routing` | where a request goes: `standalone` today, cluster and sentinel beside it |
 //! | [`commands`] | [`Cmd`], [`Commands`], and one trait per command group |
-//! | [`client`](Client) | [`Client`], the handle applications hold |
+//! | [`Client`] | the handle applications hold |
+//! | [`model`] | [`RedisModel`], keys and ids, the hash and JSON codecs, [`Repository`] |
+//! | [`search`] | the generated index schema, typed field handles, queries, vector search, migrations |
 //! | [`error`] | [`Error`], the one error type, and its predicates |
+//!
+//! The derive lives in the `redis-model-derive` crate (re-exported here): it parses the
+//! attributes into a typed model, reports every mistake with its span, then generates code.
 #![warn(missing_docs)]
 
 mod client;

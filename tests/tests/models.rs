@@ -824,3 +824,30 @@ async fn migrations_rebuild_without_downtime_or_data_loss() {
         Migration::UpToDate { .. }
     ));
 }
+
+#[tokio::test]
+async fn hash_tags_in_prefixes_keep_a_model_in_one_slot() {
+    #[derive(RedisModel, Debug, Clone, PartialEq)]
+    #[redis(prefix = "{tenant7}:order", index = "tenant7-order-idx")]
+    struct Order7 {
+        #[redis(id)]
+        id: u64,
+        #[redis(numeric, sortable)]
+        total: f64,
+    }
+    let (_server, client) = stack().await;
+    let orders = client.repository::<Order7>();
+    orders.migrate().await.unwrap();
+    orders
+        .save_all(&[Order7 { id: 1, total: 9.5 }, Order7 { id: 2, total: 20.0 }])
+        .await
+        .unwrap();
+    assert_eq!(orders.key(1), "{tenant7}:order:1");
+    // Cluster routing hashes only what is inside the braces: every key of the model shares
+    // `tenant7`'s slot. Here, on one server, the keys and the index over them are what counts.
+    let keys: Vec<String> = client.send(cmd("KEYS").arg("{tenant7}:*")).await.unwrap();
+    assert_eq!(keys.len(), 2);
+    let f = Order7::fields();
+    let big = orders.find(f.total.gt(10)).all().await.unwrap();
+    assert_eq!(big, [Order7 { id: 2, total: 20.0 }]);
+}

@@ -70,6 +70,38 @@ macro_rules! handle {
     };
 }
 
+/// `gt` and `lt` on a field that is not numeric would otherwise resolve to `Iterator::gt` or
+/// `PartialOrd::lt` and fail with an unrelated message; these guards make the compiler say what
+/// is wrong instead. No type implements this trait.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no numeric comparisons",
+    label = "not a numeric field",
+    note = "`gt`, `gte`, `lt`, `lte`, `between` and `eq` on numbers exist on fields declared `#[redis(numeric)]`"
+)]
+pub trait NumericComparisons {}
+
+macro_rules! not_numeric {
+    ($($handle:ident<$($p:ident),*>),*) => {$(
+        impl<$($p),*> $handle<$($p),*> {
+            /// Not available: see [`NumericComparisons`].
+            pub fn gt<B>(self, _: B) -> Expr<M>
+            where
+                Self: NumericComparisons,
+            {
+                unreachable!("no type implements NumericComparisons")
+            }
+
+            /// Not available: see [`NumericComparisons`].
+            pub fn lt<B>(self, _: B) -> Expr<M>
+            where
+                Self: NumericComparisons,
+            {
+                unreachable!("no type implements NumericComparisons")
+            }
+        }
+    )*};
+}
+
 handle!(
     /// A full-text field.
     TextField
@@ -224,6 +256,8 @@ impl<M> GeoField<M> {
         ))
     }
 }
+
+not_numeric!(TextField<M, S>, TagField<M, S>, GeoField<M>);
 
 impl<M> Clone for GeoField<M> {
     fn clone(&self) -> Self {

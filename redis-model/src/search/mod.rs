@@ -23,5 +23,6 @@ pub use vector::VectorQuery;
 
 pub use expr::{escape_tag, text_terms, Expr, NumericBound};
 pub use field::{
-    GeoField, NumericField, SortField, Sortable, TagField, TextField, Unsortable, VectorField,
+    GeoField, NumericComparisons, NumericField, SortField, Sortable, TagField, TextField,
+    Unsortable, VectorField,
 };
