@@ -851,3 +851,101 @@ async fn hash_tags_in_prefixes_keep_a_model_in_one_slot() {
     let big = orders.find(f.total.gt(10)).all().await.unwrap();
     assert_eq!(big, [Order7 { id: 2, total: 20.0 }]);
 }
+
+/// The items the tests above cover on hashes, on JSON documents: default and explicit TTLs,
+/// generated ULIDs, streams past the result cap, and a migration that rebuilds the index.
+#[tokio::test]
+async fn json_ttls_ulids_streams_and_migrations() {
+    #[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[redis(prefix = "doc", storage = "json", index = "doc-idx", ttl = 600)]
+    struct DocV1 {
+        #[redis(id)]
+        id: Ulid,
+        #[redis(tag)]
+        kind: String,
+        size: u32,
+    }
+    #[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[redis(prefix = "doc", storage = "json", index = "doc-idx", ttl = 600)]
+    struct DocV2 {
+        #[redis(id)]
+        id: Ulid,
+        #[redis(tag)]
+        kind: String,
+        #[redis(numeric, sortable)]
+        size: u32,
+    }
+    let (_server, client) = stack().await;
+    client
+        .send::<()>(
+            cmd("FT.CONFIG")
+                .arg("SET")
+                .arg("MAXSEARCHRESULTS")
+                .arg(1000),
+        )
+        .await
+        .unwrap();
+    let v1 = client.repository::<DocV1>();
+    assert!(matches!(
+        v1.migrate().await.unwrap(),
+        Migration::Created { .. }
+    ));
+    let docs: Vec<DocV1> = (0..1500)
+        .map(|i| DocV1 {
+            id: Ulid::default(),
+            kind: if i % 3 == 0 { "a" } else { "b" }.into(),
+            size: i,
+        })
+        .collect();
+    let ids = v1.save_all(&docs).await.unwrap();
+    assert_eq!(ids.len(), 1500);
+    assert!(ids.iter().all(|id| Ulid::parse(id).is_ok()));
+    let ttl: i64 = client
+        .send(cmd("TTL").arg(format!("doc:{}", ids[7])))
+        .await
+        .unwrap();
+    assert!((590..=600).contains(&ttl), "{ttl}");
+    let back = v1.get(&ids[7]).await.unwrap().unwrap();
+    assert_eq!((back.id.to_string(), back.size), (ids[7].clone(), 7));
+    let short = DocV1 {
+        id: Ulid::new(),
+        kind: "c".into(),
+        size: 0,
+    };
+    v1.save_with_ttl(&short, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let pttl: i64 = client
+        .send(cmd("PTTL").arg(format!("doc:{}", short.id)))
+        .await
+        .unwrap();
+    assert!((20_000..=30_000).contains(&pttl), "{pttl}");
+
+    let mut seen = std::collections::HashSet::new();
+    let mut stream = std::pin::pin!(v1.find(DocV1::fields().kind.eq("b")).stream());
+    while let Some(d) = stream.next().await {
+        assert!(seen.insert(d.unwrap().id));
+    }
+    assert_eq!(seen.len(), 1000);
+
+    let v2 = client.repository::<DocV2>();
+    assert!(matches!(
+        v2.migrate().await.unwrap(),
+        Migration::Rebuilt { .. }
+    ));
+    let f = DocV2::fields();
+    let top = v2
+        .find(f.kind.eq("a"))
+        .sort_by(f.size, Order::Desc)
+        .limit(0, 3)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        top.iter().map(|d| d.size).collect::<Vec<_>>(),
+        [1497, 1494, 1491]
+    );
+    assert_eq!(v2.find(f.size.lt(30)).count().await.unwrap(), 31); // 30 documents and `short`
+    let indexes: Vec<String> = client.send(cmd("FT._LIST")).await.unwrap();
+    assert_eq!(indexes.len(), 1);
+}
