@@ -6,9 +6,11 @@
 //! 1. drain every queued request into one write buffer (so commands sent concurrently by many
 //!    tasks leave in one `write`, the automatic pipelining fred and redis-rs's multiplexed
 //!    connection do) and remember each in order;
-//! 2. write as much of the buffer as the socket takes; but while the server owes many replies
-//!    and nothing was read since the last write, let new commands gather until the next read,
-//!    so that under load they leave in a few large writes rather than one small write each;
+//! 2. write as much of the buffer as the socket takes; but first yield once, so that the tasks
+//!    the last replies woke queue their next commands behind the first (see
+//!    [`Driver::deferred`]); and while the server owes many replies and nothing was read since
+//!    the last write, let new commands gather until the next read, so that under load they
+//!    leave in a few large writes rather than one small write each;
 //! 3. read what the socket has, decode every complete frame, and hand each reply to the oldest
 //!    request still waiting (Redis answers in order). Push frames go to the push sink instead.
 //!
@@ -140,6 +142,10 @@ const WRITE_COALESCE: usize = 16 * 1024;
 /// (measured: 10 concurrent tasks lost a third of their throughput when every reply was waited
 /// for; with 64, 1,000 tasks needed a quarter less client CPU per command).
 const HOLD_MIN_UNANSWERED: usize = 64;
+/// New commands are written at once, without the yield of [`Driver::deferred`], when they
+/// already fill this much: a pipeline, or a few large values. Waiting for more then costs more
+/// (an idle server while the woken tasks run) than the `write` it saves.
+const DEFER_BELOW: usize = 4 * 1024;
 /// Reads go into at least this much free buffer space.
 const READ_CHUNK: usize = 32 * 1024;
 /// Rounds of the loop before the driver yields to other tasks on its thread.
@@ -156,6 +162,13 @@ pub(crate) struct Driver {
     needs_flush: bool,
     /// Whether anything was read since the last write.
     read_since_write: bool,
+    /// Whether the driver put off writing new commands and yielded, once, to let the tasks
+    /// it just woke (or that woke it) run first. Each woken task sends its next command as
+    /// soon as it runs; without the yield, tokio runs the driver right after the first of them
+    /// (a woken task takes the front of the queue), and every command leaves in a `write` of
+    /// its own. After the yield the driver finds them all queued and writes them in one.
+    /// Commands that already fill [`DEFER_BELOW`] leave without it.
+    deferred: bool,
     /// Requests accepted into the write buffer since it was last fully written.
     unwritten: usize,
     /// Bytes written so far, over the connection's life.
@@ -188,6 +201,7 @@ impl Driver {
             write_buf: BytesMut::with_capacity(READ_CHUNK),
             needs_flush: false,
             read_since_write: false,
+            deferred: false,
             unwritten: 0,
             written: 0,
             queued: 0,
@@ -253,6 +267,12 @@ impl Driver {
                 .in_flight
                 .front()
                 .is_some_and(|f| f.end <= self.written)
+    }
+
+    /// Whether new commands are waiting to be written, but too few bytes for a `write` of their
+    /// own to be worth the wait: see [`Driver::deferred`].
+    fn should_defer(&self) -> bool {
+        self.unwritten > 0 && self.write_buf.len() < DEFER_BELOW
     }
 
     /// Writes what the socket takes. Returns whether anything was written.
@@ -527,13 +547,19 @@ impl Future for Driver {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        // See [`Driver::deferred`]: a poll that follows a deferral writes at once.
+        let may_defer = !std::mem::take(&mut this.deferred);
         for _ in 0..ROUNDS_PER_POLL {
             let accepted = this.accept_requests(cx);
-            let wrote = match this.write(cx) {
-                Ok(p) => p,
-                Err(e) => {
-                    this.fail(e);
-                    return Poll::Ready(());
+            let wrote = if may_defer && this.should_defer() {
+                false
+            } else {
+                match this.write(cx) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        this.fail(e);
+                        return Poll::Ready(());
+                    }
                 }
             };
             let read = match this.read(cx) {
@@ -558,10 +584,15 @@ impl Future for Driver {
                 return Poll::Ready(());
             }
             if !(accepted || wrote || read) {
+                if may_defer && this.should_defer() {
+                    this.deferred = true;
+                    cx.waker().wake_by_ref();
+                }
                 return Poll::Pending;
             }
         }
         // Still busy: let other tasks on this thread run, then continue.
+        this.deferred = true;
         cx.waker().wake_by_ref();
         Poll::Pending
     }

@@ -9,7 +9,11 @@ mod handshake;
 mod tls;
 mod transport;
 
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -112,10 +116,7 @@ impl Connection {
         &self,
         payload: Payload,
         expect: Expect,
-    ) -> std::result::Result<
-        impl std::future::Future<Output = Result<Reply>> + Send + 'static,
-        Payload,
-    > {
+    ) -> std::result::Result<Pending, Payload> {
         let command = match &payload {
             Payload::One(c) => c.name_cow(),
             Payload::Many(cs) => cs.first().map_or("PIPELINE".into(), Cmd::name_cow),
@@ -128,28 +129,12 @@ impl Connection {
         }) {
             return Err(request.payload);
         }
-        let timeout = self.command_timeout;
-        let shared = self.shared.clone();
-        Ok(async move {
-            let outcome = match timeout {
-                None => rx.await,
-                Some(after) => match Box::pin(tokio::time::timeout(after, rx)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => {
-                        return Err(Error::Timeout {
-                            command: command.into_owned(),
-                            after,
-                        })
-                    }
-                },
-            };
-            // The driver answers every request before it ends; no answer means it was torn down.
-            outcome.unwrap_or_else(|_| {
-                Err(Error::ConnectionClosed {
-                    node: shared.node.clone(),
-                    sent: true,
-                })
-            })
+        Ok(Pending {
+            rx,
+            timeout: self.command_timeout,
+            sleep: None,
+            command,
+            shared: self.shared.clone(),
         })
     }
 
@@ -188,12 +173,59 @@ impl Connection {
     }
 }
 
+/// The answer to a queued request: waits for the driver's reply, within the command timeout.
+///
+/// A plain struct rather than an `async` block, so that it is small, `Unpin`, and can be a
+/// state of the futures above it without pinning. Dropping it abandons the reply, never the
+/// command: the driver still reads the reply and throws it away.
+pub(crate) struct Pending {
+    rx: oneshot::Receiver<Result<Reply>>,
+    timeout: Option<Duration>,
+    /// The timeout's timer, started at the first poll that finds no reply yet.
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// For a timeout error.
+    command: Cow<'static, str>,
+    /// For the node's name, should the driver vanish without answering.
+    shared: Arc<Shared>,
+}
+
+impl Future for Pending {
+    type Output = Result<Reply>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
+        let this = &mut *self;
+        if let Poll::Ready(outcome) = Pin::new(&mut this.rx).poll(cx) {
+            // The driver answers every request before it ends; no answer means it was torn
+            // down.
+            return Poll::Ready(outcome.unwrap_or_else(|_| {
+                Err(Error::ConnectionClosed {
+                    node: this.shared.node.clone(),
+                    sent: true,
+                })
+            }));
+        }
+        let Some(after) = this.timeout else {
+            return Poll::Pending;
+        };
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Error::Timeout {
+                command: std::mem::take(&mut this.command).into_owned(),
+                after,
+            })),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 impl Execute for Connection {
     fn execute(
         &self,
         payload: Payload,
         expect: Expect,
-    ) -> impl std::future::Future<Output = Result<Reply>> + Send {
+    ) -> impl Future<Output = Result<Reply>> + Send {
         self.request(payload, expect)
     }
 }

@@ -7,12 +7,17 @@
 //! lane is first filled and when its connection broke or outlived `max_lifetime`, not per
 //! command.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::sync::Mutex;
+use tokio::task::AbortHandle;
 
-use crate::connection::{Connection, Expect, Payload, Reply};
+use crate::connection::{Connection, Expect, Payload, Pending, Reply};
 use crate::error::{Error, Result};
 use crate::pool::{self, Pool, PooledConnection};
 
@@ -21,18 +26,18 @@ pub(crate) struct Lanes {
     pool: Pool,
     lanes: Vec<Lane>,
     next: AtomicUsize,
-    max_lifetime: Option<std::time::Duration>,
+    max_lifetime: Option<Duration>,
 }
 
 struct Lane {
     /// The checked-out connection; `None` until first used or after it broke.
-    current: RwLock<Option<PooledConnection>>,
+    current: RwLock<Option<Current>>,
     /// Serialises refills, so a broken lane is replaced by one checkout, not one per caller.
     refill: Mutex<()>,
 }
 
 impl Lanes {
-    pub(crate) fn new(pool: Pool, count: usize, max_lifetime: Option<std::time::Duration>) -> Self {
+    pub(crate) fn new(pool: Pool, count: usize, max_lifetime: Option<Duration>) -> Self {
         let lanes = (0..count.max(1))
             .map(|_| Lane {
                 current: RwLock::new(None),
@@ -53,17 +58,16 @@ impl Lanes {
 
     /// Sends a request on a shared connection. A request that certainly never reached the
     /// server (the connection had already closed) is sent once more on a fresh connection.
-    pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
-        let lane = self.pick();
-        // The common case: the lane's connection is healthy, and the request goes into its
-        // driver's queue under the read lock, with no handle cloned and nothing awaited.
-        let payload = match self.queue_on_current(lane, payload, expect) {
-            Ok(pending) => return pending.await,
-            Err(payload) => payload,
-        };
-        // Refilling awaits the pool's checkout, whose future is large; boxed, it does not
-        // enlarge the future of every command, which is moved on each call.
-        Box::pin(self.request_after_refill(lane, payload, expect)).await
+    ///
+    /// Nothing is sent before the returned future is first polled.
+    pub(crate) fn request(&self, payload: Payload, expect: Expect) -> LaneRequest<'_> {
+        LaneRequest {
+            state: State::Start {
+                lanes: self,
+                payload,
+                expect,
+            },
+        }
     }
 
     /// Queues on `lane`'s current connection if it is usable; gives the payload back if not.
@@ -72,13 +76,10 @@ impl Lanes {
         lane: &Lane,
         payload: Payload,
         expect: Expect,
-    ) -> std::result::Result<
-        impl std::future::Future<Output = Result<Reply>> + Send + 'static,
-        Payload,
-    > {
+    ) -> std::result::Result<Pending, Payload> {
         let guard = lane.current.read().unwrap_or_else(|e| e.into_inner());
         match guard.as_ref() {
-            Some(conn) if self.is_usable(conn) => conn.try_request(payload, expect),
+            Some(current) if current.is_usable() => current.conn.try_request(payload, expect),
             _ => Err(payload),
         }
     }
@@ -129,26 +130,121 @@ impl Lanes {
         }
         let fresh = pool::checkout(&self.pool).await?;
         let conn = (*fresh).clone();
+        let current = Current::new(fresh, self.max_lifetime);
         // The old connection goes back to the pool, which closes it if broken or expired;
         // requests still in flight on it complete first.
         let old = lane
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .replace(fresh);
+            .replace(current);
         drop(old);
         Ok(conn)
     }
 
     fn usable(&self, lane: &Lane) -> Option<Connection> {
         let guard = lane.current.read().unwrap_or_else(|e| e.into_inner());
-        let conn = guard.as_ref()?;
-        self.is_usable(conn).then(|| (**conn).clone())
+        let current = guard.as_ref()?;
+        current.is_usable().then(|| (*current.conn).clone())
+    }
+}
+
+/// A lane's connection, and whether it has outlived `max_lifetime`.
+struct Current {
+    conn: PooledConnection,
+    /// Set by a timer task when the connection reaches `max_lifetime`, so that each command
+    /// checks a flag instead of reading the clock.
+    expired: Arc<AtomicBool>,
+    /// That task, stopped when the lane lets go of the connection.
+    timer: Option<AbortHandle>,
+}
+
+impl Current {
+    fn new(conn: PooledConnection, max_lifetime: Option<Duration>) -> Self {
+        let expired = Arc::new(AtomicBool::new(false));
+        let timer = max_lifetime.map(|max| {
+            let left = max.saturating_sub(conn.age());
+            let flag = expired.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(left).await;
+                flag.store(true, Ordering::Relaxed);
+            })
+            .abort_handle()
+        });
+        Current {
+            conn,
+            expired,
+            timer,
+        }
     }
 
     /// Neither broken nor past `max_lifetime`.
-    fn is_usable(&self, conn: &Connection) -> bool {
-        let expired = self.max_lifetime.is_some_and(|max| conn.age() >= max);
-        !conn.is_broken() && !expired
+    fn is_usable(&self) -> bool {
+        !self.conn.is_broken() && !self.expired.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        if let Some(timer) = &self.timer {
+            timer.abort();
+        }
+    }
+}
+
+/// The future of [`Lanes::request`]. Written out by hand, not as an `async fn`, so that it holds
+/// the payload once and is only as large as its largest state: the command before it is queued,
+/// or the [`Pending`] reply after (the rare refill is boxed). Routing and the command methods
+/// wrap it without copying the payload again.
+pub(crate) struct LaneRequest<'a> {
+    state: State<'a>,
+}
+
+enum State<'a> {
+    Start {
+        lanes: &'a Lanes,
+        payload: Payload,
+        expect: Expect,
+    },
+    Queued(Pending),
+    Refilling(Pin<Box<dyn Future<Output = Result<Reply>> + Send + 'a>>),
+    Done,
+}
+
+impl Future for LaneRequest<'_> {
+    type Output = Result<Reply>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
+        let state = &mut self.state;
+        if let State::Start { .. } = state {
+            let State::Start {
+                lanes,
+                payload,
+                expect,
+            } = std::mem::replace(state, State::Done)
+            else {
+                unreachable!("matched above")
+            };
+            let lane = lanes.pick();
+            // The common case: the lane's connection is healthy, and the request goes into its
+            // driver's queue under the read lock, with no handle cloned and nothing awaited.
+            *state = match lanes.queue_on_current(lane, payload, expect) {
+                Ok(pending) => State::Queued(pending),
+                // Refilling awaits the pool's checkout, whose future is large; boxed, it does
+                // not enlarge the future of every command.
+                Err(payload) => {
+                    State::Refilling(Box::pin(lanes.request_after_refill(lane, payload, expect)))
+                }
+            };
+        }
+        let outcome = match state {
+            State::Queued(pending) => Pin::new(pending).poll(cx),
+            State::Refilling(refill) => refill.as_mut().poll(cx),
+            State::Start { .. } | State::Done => panic!("LaneRequest polled after completion"),
+        };
+        if outcome.is_ready() {
+            *state = State::Done;
+        }
+        outcome
     }
 }

@@ -7,6 +7,8 @@
 
 pub(crate) mod standalone;
 
+use std::future::Future;
+
 use crate::connection::{Expect, Payload, Reply};
 use crate::error::Result;
 use crate::pool::Pool;
@@ -17,9 +19,16 @@ pub(crate) enum Router {
 }
 
 impl Router {
-    pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
+    /// Sends a request to the node that serves it. A plain function returning the topology's
+    /// future, not an `async fn`: each `async` layer would keep its own copy of the payload in
+    /// every command's future.
+    pub(crate) fn request(
+        &self,
+        payload: Payload,
+        expect: Expect,
+    ) -> impl Future<Output = Result<Reply>> + Send + '_ {
         match self {
-            Router::Standalone(s) => s.request(payload, expect).await,
+            Router::Standalone(s) => s.request(payload, expect),
         }
     }
 

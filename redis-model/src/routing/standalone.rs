@@ -1,9 +1,9 @@
 //! One server: every command goes to it, through the client's shared connections.
 
 use crate::config::Config;
-use crate::connection::{Expect, Payload, Reply};
+use crate::connection::{Expect, Payload};
 use crate::error::Result;
-use crate::pipeline::auto::Lanes;
+use crate::pipeline::auto::{LaneRequest, Lanes};
 use crate::pool::{self, Pool};
 
 pub(crate) struct Standalone {
@@ -22,8 +22,8 @@ impl Standalone {
         })
     }
 
-    pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
-        self.lanes.request(payload, expect).await
+    pub(crate) fn request(&self, payload: Payload, expect: Expect) -> LaneRequest<'_> {
+        self.lanes.request(payload, expect)
     }
 
     pub(crate) fn pool(&self) -> &Pool {
