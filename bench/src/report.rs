@@ -1,4 +1,8 @@
 //! The markdown tables: medians over rounds, and redis-model's ratio to each peer.
+//!
+//! A ratio is the median of the round-by-round ratios, not the ratio of the medians: the
+//! clients of one round ran minutes apart at most, so drift on a shared machine (another
+//! program, the server's background work) cancels out of each pair.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -10,6 +14,8 @@ use crate::workload::{Sample, Workload};
 #[derive(Clone, Debug)]
 pub struct Cell {
     pub ops_per_sec: f64,
+    /// Ops/s of each round, in round order.
+    pub per_round: Vec<f64>,
     pub min_ops: f64,
     pub max_ops: f64,
     pub p50: Duration,
@@ -29,6 +35,7 @@ impl Cell {
         let ops: Vec<f64> = samples.iter().map(|s| s.ops_per_sec).collect();
         Some(Cell {
             ops_per_sec: median_f64(&ops),
+            per_round: ops.clone(),
             min_ops: ops.iter().copied().fold(f64::INFINITY, f64::min),
             max_ops: ops.iter().copied().fold(0.0, f64::max),
             p50: median_duration(samples.iter().map(|s| s.p50).collect()),
@@ -73,12 +80,12 @@ pub fn render(
     );
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (w, workload) in workloads.iter().enumerate() {
-        let model = cells[w][0].as_ref().map(|c| c.ops_per_sec);
+        let model = cells[w][0].as_ref();
         for (c, name) in clients.iter().enumerate() {
             let Some(cell) = &cells[w][c] else { continue };
             let ratio = match (c, model) {
                 (0, _) => "—".to_owned(),
-                (_, Some(m)) => ratio(m, cell.ops_per_sec),
+                (_, Some(m)) => ratio(m, cell),
                 (_, None) => "n/a".to_owned(),
             };
             let _ = writeln!(
@@ -127,13 +134,13 @@ pub fn render(
         for (w, workload) in workloads.iter().enumerate() {
             let Some(model) = &cells[w][0] else { continue };
             let best = (1..clients.len())
-                .filter_map(|c| cells[w][c].as_ref().map(|cell| (c, cell.ops_per_sec)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
+                .filter_map(|c| cells[w][c].as_ref().map(|cell| (c, cell)))
+                .max_by(|a, b| a.1.ops_per_sec.total_cmp(&b.1.ops_per_sec));
             let (best_name, best_ops, best_ratio) = match best {
-                Some((c, ops)) => (
+                Some((c, peer)) => (
                     clients[c].to_owned(),
-                    thousands(ops),
-                    ratio(model.ops_per_sec, ops),
+                    thousands(peer.ops_per_sec),
+                    ratio(model, peer),
                 ),
                 None => ("n/a".into(), "n/a".into(), "n/a".into()),
             };
@@ -196,12 +203,19 @@ fn cpu(d: Option<Duration>) -> String {
     d.map_or("n/a".into(), |d| format!("{:.1} µs", d.as_secs_f64() * 1e6))
 }
 
-fn ratio(model: f64, peer: f64) -> String {
-    if peer > 0.0 {
-        format!("{:.2}×", model / peer)
-    } else {
-        "n/a".into()
-    }
+fn ratio(model: &Cell, peer: &Cell) -> String {
+    paired_ratio(&model.per_round, &peer.per_round).map_or("n/a".into(), |r| format!("{r:.2}×"))
+}
+
+/// The median of `a[i] / b[i]` over the rounds where both sides measured something.
+pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<f64> {
+    let ratios: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| **x > 0.0 && **y > 0.0)
+        .map(|(x, y)| x / y)
+        .collect();
+    (!ratios.is_empty()).then(|| median_f64(&ratios))
 }
 
 fn latency(d: Duration) -> String {
@@ -226,7 +240,7 @@ fn thousands(v: f64) -> String {
     out
 }
 
-fn median_f64(values: &[f64]) -> f64 {
+pub fn median_f64(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -259,5 +273,8 @@ mod tests {
         assert_eq!(latency(Duration::from_micros(1500)), "1.50 ms");
         assert_eq!(median_f64(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median_f64(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        // Per round 2.0, 0.5, 1.0: the median ratio, not the ratio of medians (1.25).
+        assert_eq!(paired_ratio(&[2.0, 1.0, 5.0], &[1.0, 2.0, 5.0]), Some(1.0));
+        assert_eq!(paired_ratio(&[1.0], &[0.0]), None);
     }
 }
