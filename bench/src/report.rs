@@ -200,7 +200,7 @@ fn share_of_ceiling(workload: Workload, ops: f64, ceilings: &Ceilings) -> String
 }
 
 fn cpu(d: Option<Duration>) -> String {
-    d.map_or("n/a".into(), |d| format!("{:.1} µs", d.as_secs_f64() * 1e6))
+    d.map_or("n/a".into(), |d| format!("{:.2} µs", d.as_secs_f64() * 1e6))
 }
 
 fn ratio(model: &Cell, peer: &Cell) -> String {

@@ -145,7 +145,7 @@ pub async fn run_cell(
     }
     let cpu_after = (cpu_time(None), server_pid.and_then(|p| cpu_time(Some(p))));
     let per_op = |before: Option<Duration>, after: Option<Duration>| {
-        Some((after? - before?) / u32::try_from(all_ops.max(1)).unwrap_or(u32::MAX))
+        Some(after?.saturating_sub(before?) / u32::try_from(all_ops.max(1)).unwrap_or(u32::MAX))
     };
     latencies.sort_unstable();
     Sample {
@@ -159,20 +159,22 @@ pub async fn run_cell(
     }
 }
 
-/// User plus system CPU time of process `pid` (this one for `None`) so far, from
-/// `/proc/PID/stat`, in ticks of 10 ms (Linux's fixed `USER_HZ` of 100).
+/// CPU time the threads of process `pid` (this one for `None`) have run so far, in
+/// nanoseconds, summed from `/proc/PID/task/*/schedstat` (whose first field is the time a thread
+/// spent on a CPU). Unlike `/proc/PID/stat`, whose ticks are 10 ms, it resolves the fraction of a
+/// microsecond one operation costs. Threads that ended are no longer counted; the runtime's
+/// workers and the server's threads live through a cell.
 fn cpu_time(pid: Option<u32>) -> Option<Duration> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".to_owned(),
+    let dir = match pid {
+        Some(p) => format!("/proc/{p}/task"),
+        None => "/proc/self/task".to_owned(),
     };
-    let stat = std::fs::read_to_string(path).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces: the state
-    // is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
+    let mut total = 0u64;
+    for task in std::fs::read_dir(dir).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 /// One task of a cell.

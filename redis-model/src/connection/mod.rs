@@ -102,7 +102,7 @@ impl Connection {
     /// Queues a request and waits for its replies, within the command timeout.
     pub(crate) async fn request(&self, payload: Payload, expect: Expect) -> Result<Reply> {
         match self.try_request(payload, expect) {
-            Ok(pending) => pending.await,
+            Ok(pending) => pending.wait(self.node()).await,
             Err(_) => Err(Error::ConnectionClosed {
                 node: self.shared.node.clone(),
                 sent: false,
@@ -134,7 +134,6 @@ impl Connection {
             timeout: self.command_timeout,
             sleep: None,
             command,
-            shared: self.shared.clone(),
         })
     }
 
@@ -176,8 +175,10 @@ impl Connection {
 /// The answer to a queued request: waits for the driver's reply, within the command timeout.
 ///
 /// A plain struct rather than an `async` block, so that it is small, `Unpin`, and can be a
-/// state of the futures above it without pinning. Dropping it abandons the reply, never the
-/// command: the driver still reads the reply and throws it away.
+/// state of the futures above it without pinning. It holds no handle on the connection (whose
+/// shared counters every command would otherwise touch from every thread): the caller names the
+/// node when it polls. Dropping it abandons the reply, never the command: the driver still reads
+/// the reply and throws it away.
 pub(crate) struct Pending {
     rx: oneshot::Receiver<Result<Reply>>,
     timeout: Option<Duration>,
@@ -185,38 +186,40 @@ pub(crate) struct Pending {
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     /// For a timeout error.
     command: Cow<'static, str>,
-    /// For the node's name, should the driver vanish without answering.
-    shared: Arc<Shared>,
 }
 
-impl Future for Pending {
-    type Output = Result<Reply>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
-        let this = &mut *self;
-        if let Poll::Ready(outcome) = Pin::new(&mut this.rx).poll(cx) {
-            // The driver answers every request before it ends; no answer means it was torn
-            // down.
+impl Pending {
+    /// Polls for the reply; `node` is the server's name, for the error should the driver be
+    /// gone without answering.
+    pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>, node: &str) -> Poll<Result<Reply>> {
+        if let Poll::Ready(outcome) = Pin::new(&mut self.rx).poll(cx) {
+            // The driver answers every request, even when it is dropped; no answer means the
+            // runtime tore it down mid-poll.
             return Poll::Ready(outcome.unwrap_or_else(|_| {
                 Err(Error::ConnectionClosed {
-                    node: this.shared.node.clone(),
+                    node: node.to_owned(),
                     sent: true,
                 })
             }));
         }
-        let Some(after) = this.timeout else {
+        let Some(after) = self.timeout else {
             return Poll::Pending;
         };
-        let sleep = this
+        let sleep = self
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Error::Timeout {
-                command: std::mem::take(&mut this.command).into_owned(),
+                command: std::mem::take(&mut self.command).into_owned(),
                 after,
             })),
             Poll::Pending => Poll::Pending,
         }
+    }
+
+    /// Waits for the reply.
+    pub(crate) async fn wait(mut self, node: &str) -> Result<Reply> {
+        std::future::poll_fn(|cx| self.poll_reply(cx, node)).await
     }
 }
 

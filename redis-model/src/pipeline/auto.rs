@@ -24,6 +24,8 @@ use crate::pool::{self, Pool, PooledConnection};
 /// The shared connections of a client.
 pub(crate) struct Lanes {
     pool: Pool,
+    /// The server's name, for errors.
+    node: String,
     lanes: Vec<Lane>,
     next: AtomicUsize,
     max_lifetime: Option<Duration>,
@@ -37,7 +39,12 @@ struct Lane {
 }
 
 impl Lanes {
-    pub(crate) fn new(pool: Pool, count: usize, max_lifetime: Option<Duration>) -> Self {
+    pub(crate) fn new(
+        pool: Pool,
+        node: String,
+        count: usize,
+        max_lifetime: Option<Duration>,
+    ) -> Self {
         let lanes = (0..count.max(1))
             .map(|_| Lane {
                 current: RwLock::new(None),
@@ -46,6 +53,7 @@ impl Lanes {
             .collect();
         Lanes {
             pool,
+            node,
             lanes,
             next: AtomicUsize::new(0),
             max_lifetime,
@@ -62,11 +70,8 @@ impl Lanes {
     /// Nothing is sent before the returned future is first polled.
     pub(crate) fn request(&self, payload: Payload, expect: Expect) -> LaneRequest<'_> {
         LaneRequest {
-            state: State::Start {
-                lanes: self,
-                payload,
-                expect,
-            },
+            lanes: self,
+            state: State::Start { payload, expect },
         }
     }
 
@@ -96,11 +101,11 @@ impl Lanes {
         // `try_request` consumes the payload only when it reaches the driver's queue; a closed
         // queue gives it back.
         match conn.try_request(payload, expect) {
-            Ok(pending) => pending.await,
+            Ok(pending) => pending.wait(&self.node).await,
             Err(payload) => {
                 let conn = self.connection(lane).await?;
                 match conn.try_request(payload, expect) {
-                    Ok(pending) => pending.await,
+                    Ok(pending) => pending.wait(&self.node).await,
                     Err(_) => Err(Error::ConnectionClosed {
                         node: conn.node().to_owned(),
                         sent: false,
@@ -197,15 +202,12 @@ impl Drop for Current {
 /// or the [`Pending`] reply after (the rare refill is boxed). Routing and the command methods
 /// wrap it without copying the payload again.
 pub(crate) struct LaneRequest<'a> {
+    lanes: &'a Lanes,
     state: State<'a>,
 }
 
 enum State<'a> {
-    Start {
-        lanes: &'a Lanes,
-        payload: Payload,
-        expect: Expect,
-    },
+    Start { payload: Payload, expect: Expect },
     Queued(Pending),
     Refilling(Pin<Box<dyn Future<Output = Result<Reply>> + Send + 'a>>),
     Done,
@@ -215,14 +217,11 @@ impl Future for LaneRequest<'_> {
     type Output = Result<Reply>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
-        let state = &mut self.state;
+        let this = &mut *self;
+        let lanes = this.lanes;
+        let state = &mut this.state;
         if let State::Start { .. } = state {
-            let State::Start {
-                lanes,
-                payload,
-                expect,
-            } = std::mem::replace(state, State::Done)
-            else {
+            let State::Start { payload, expect } = std::mem::replace(state, State::Done) else {
                 unreachable!("matched above")
             };
             let lane = lanes.pick();
@@ -238,7 +237,7 @@ impl Future for LaneRequest<'_> {
             };
         }
         let outcome = match state {
-            State::Queued(pending) => Pin::new(pending).poll(cx),
+            State::Queued(pending) => pending.poll_reply(cx, &lanes.node),
             State::Refilling(refill) => refill.as_mut().poll(cx),
             State::Start { .. } | State::Done => panic!("LaneRequest polled after completion"),
         };

@@ -16,6 +16,7 @@ impl Standalone {
         Ok(Standalone {
             lanes: Lanes::new(
                 pool,
+                config.addr.to_string(),
                 config.pool.multiplexed_connections,
                 config.pool.max_lifetime,
             ),
