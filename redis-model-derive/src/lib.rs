@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `internals::attr` | parses `#[redis(...)]` into typed settings |
 //! | `internals::ast` | the struct as a typed model, defaults resolved |
+//! | `internals::serde` | the property names `#[serde(...)]` gives JSON documents |
 //! | `internals::check` | the rules across attributes and fields |
 //! | `internals::ctxt` | collects every error with its span, so one build shows them all |
 //! | `expand::model` | the `RedisModel` impl: `meta`, `id`, `version`, `validate` |
@@ -53,6 +54,13 @@ mod internals;
 /// | field | `geo` | a `GeoPoint` |
 /// | field | `vector(dim, distance = "cosine"/"l2"/"ip", algorithm = "flat"/"hnsw", type = "float32"/"float64", m, ef_construction)` | on `Vec<f32>`, `Vec<f64>`, `[f32; N]`, `[f64; N]` |
 /// | field (JSON) | `path = "$.address.city"`, `alias = "city"` | index a nested value, under another name |
+///
+/// A JSON document is what serde makes of the struct, so a field's property is the name serde
+/// gives it: `#[serde(rename = "...")]` and `#[serde(rename_all = "...")]` move the index path
+/// and the id and version properties with it. The id, the version and every field indexed at its
+/// own path need one property, the same both ways: `flatten`, `skip` and a rename that differs
+/// between serialising and deserialising are compile errors there. Hash fields are written by
+/// generated code and keep their Rust names whatever serde says.
 ///
 /// Besides the impl it generates `{Struct}Fields`, the typed handles of the indexed fields
 /// (`User::fields().age` is a `NumericField<User, Sortable>`).

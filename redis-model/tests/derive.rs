@@ -497,3 +497,78 @@ fn json_model() {
     let mut out = HashWriter::new("customer:7".into());
     assert!(short.encode_hash("7", None, &mut out).is_err());
 }
+
+/// serde's names move JSON properties; hash fields keep their Rust names.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, RedisModel)]
+#[redis(storage = "json", prefix = "camel")]
+#[serde(rename_all = "camelCase")]
+pub struct CamelDoc {
+    #[redis(id)]
+    #[serde(rename = "docId")]
+    id: String,
+    #[redis(version)]
+    row_version: u64,
+    #[redis(tag)]
+    home_city: String,
+    #[redis(tag)]
+    #[serde(rename = "skillSet")]
+    skills: Vec<String>,
+    #[redis(numeric, path = "$.stats.visits", alias = "visits")]
+    stats: serde_json::Value,
+}
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, RedisModel)]
+#[redis(prefix = "camelhash")]
+#[serde(rename_all = "camelCase")]
+pub struct CamelHash {
+    #[redis(id)]
+    id: String,
+    #[redis(tag)]
+    home_city: String,
+}
+
+#[test]
+fn json_properties_are_serde_names() {
+    let meta = CamelDoc::meta();
+    assert_eq!(
+        (meta.id_field, meta.version_field),
+        ("docId", Some("rowVersion"))
+    );
+    let paths: Vec<(&str, Option<&str>)> = meta.fields.iter().map(|f| (f.name, f.path)).collect();
+    assert_eq!(
+        paths,
+        [
+            ("home_city", Some("$.homeCity")),
+            ("skills", Some("$.skillSet[*]")),
+            ("visits", Some("$.stats.visits")),
+        ]
+    );
+    let doc = CamelDoc {
+        id: String::new(),
+        row_version: 0,
+        home_city: "Oslo".into(),
+        skills: vec![],
+        stats: serde_json::json!({"visits": 1}),
+    };
+    let json: serde_json::Value =
+        serde_json::from_slice(&doc.encode_json("d1", Some(4)).unwrap()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"docId": "d1", "rowVersion": 4, "homeCity": "Oslo", "skillSet": [], "stats": {"visits": 1}})
+    );
+    let back = CamelDoc::decode_json("camel:d1", json.to_string().as_bytes()).unwrap();
+    assert_eq!((back.id.as_str(), back.row_version), ("d1", 4));
+
+    let hash = CamelHash::meta();
+    assert_eq!(hash.fields[0].name, "home_city");
+    let (written, _) = encode(
+        &CamelHash {
+            id: String::new(),
+            home_city: "Oslo".into(),
+        },
+        "h1",
+        None,
+    );
+    let names: Vec<&str> = written.pairs().iter().map(|(k, _)| *k).collect();
+    assert_eq!(names, ["id", "home_city"]);
+}

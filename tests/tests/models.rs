@@ -949,3 +949,62 @@ async fn json_ttls_ulids_streams_and_migrations() {
     let indexes: Vec<String> = client.send(cmd("FT._LIST")).await.unwrap();
     assert_eq!(indexes.len(), 1);
 }
+
+/// A JSON model whose properties serde renames: the document, the index, the id, the version
+/// and partial updates all use the names serde writes.
+#[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[redis(prefix = "renamed", storage = "json")]
+#[serde(rename_all = "camelCase")]
+pub struct Renamed {
+    #[redis(id)]
+    #[serde(rename = "userId")]
+    pub id: String,
+    #[redis(tag)]
+    pub home_city: String,
+    #[redis(numeric, sortable)]
+    pub login_count: u32,
+    #[redis(version)]
+    pub row_version: u64,
+}
+
+#[tokio::test]
+async fn json_properties_follow_serde_renames() {
+    let (_server, client) = stack().await;
+    let repo = client.repository::<Renamed>();
+    repo.migrate().await.unwrap();
+    let mut r = Renamed {
+        id: "r1".into(),
+        home_city: "Paris".into(),
+        login_count: 3,
+        row_version: 0,
+    };
+    repo.save(&r).await.unwrap();
+    let raw: String = client
+        .send(cmd("JSON.GET").arg("renamed:r1"))
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({"userId": "r1", "homeCity": "Paris", "loginCount": 3, "rowVersion": 1})
+    );
+    let stored = repo.get("r1").await.unwrap().unwrap();
+    assert_eq!(stored.row_version, 1);
+
+    let f = Renamed::fields();
+    let found = repo
+        .find(f.home_city.eq("Paris") & f.login_count.gte(3))
+        .sort_by(f.login_count, Order::Asc)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(found, vec![stored]);
+
+    assert!(repo.update_field("r1", f.login_count, &4u32).await.unwrap());
+    let now = repo.get("r1").await.unwrap().unwrap();
+    assert_eq!((now.login_count, now.row_version), (4, 2));
+    assert_eq!(repo.find(f.login_count.eq(4)).count().await.unwrap(), 1);
+    // A copy read before the update is stale.
+    r.row_version = 1;
+    assert!(matches!(repo.save(&r).await, Err(Error::Conflict { .. })));
+}

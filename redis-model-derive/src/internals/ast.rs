@@ -5,6 +5,7 @@ use syn::{Ident, Type, Visibility};
 
 use super::attr::{self, Element, Kind, Storage};
 use super::ctxt::Ctxt;
+use super::serde::{self, Property};
 
 /// The struct a model is derived for.
 pub struct Container<'a> {
@@ -19,6 +20,11 @@ pub struct Field<'a> {
     pub ident: &'a Ident,
     pub ty: &'a Type,
     pub attrs: attr::Field,
+    pub serde: serde::Field,
+    /// The property serde writes the field as, and reads it from: its `rename`, else the
+    /// container's `rename_all`, else its name.
+    pub property: Property,
+    storage: Storage,
 }
 
 impl<'a> Container<'a> {
@@ -64,13 +70,21 @@ impl<'a> Container<'a> {
                 return None;
             }
         };
+        let rename_all = serde::rename_all(&input.attrs);
         let fields = named
             .named
             .iter()
-            .map(|f| Field {
-                ident: f.ident.as_ref().expect("named field"),
-                ty: &f.ty,
-                attrs: attr::Field::from_ast(cx, f),
+            .map(|f| {
+                let ident = f.ident.as_ref().expect("named field");
+                let serde = serde::field(&f.attrs);
+                Field {
+                    ident,
+                    ty: &f.ty,
+                    attrs: attr::Field::from_ast(cx, f),
+                    property: Property::resolve(&unraw(ident), &serde, &rename_all),
+                    serde,
+                    storage: attrs.storage,
+                }
             })
             .collect();
         Some(Container {
@@ -130,9 +144,21 @@ impl Field<'_> {
         }
     }
 
-    /// The name the field has in the stored hash or document.
+    /// The name the field has in the stored hash (its own: the hash codec is generated, serde
+    /// plays no part) or document (the property serde writes).
     pub fn stored_name(&self) -> String {
-        unraw(self.ident)
+        match self.storage {
+            Storage::Hash => unraw(self.ident),
+            Storage::Json => self.property.serialize.clone(),
+        }
+    }
+
+    /// Whether the model depends on where the field is stored: its id, its version, or an
+    /// index entry at its default path.
+    pub fn is_addressed(&self) -> bool {
+        self.attrs.id.is_some()
+            || self.attrs.version.is_some()
+            || (self.attrs.kind.is_some() && self.attrs.path.is_none())
     }
 
     /// The JSON path indexed (JSON storage): given, or `$.{field}`, `$.{field}[*]` for a tag

@@ -15,6 +15,9 @@ pub fn check(cx: &Ctxt, cont: &Container) {
     for field in &cont.fields {
         check_options(cx, field);
         check_storage_options(cx, cont, field);
+        if cont.storage() == Storage::Json && field.is_addressed() {
+            check_property(cx, field);
+        }
         if let Some(Kind::Vector(_)) = field.kind() {
             check_vector(cx, field);
         }
@@ -149,6 +152,45 @@ fn check_storage_options(cx: &Ctxt, cont: &Container, field: &Field) {
                 format!("`{option}` needs an index kind on the field, e.g. `#[redis(tag, {option} = ...)]`"),
             );
         }
+    }
+}
+
+/// A JSON field the model reads or indexes at its property must have one property, both ways.
+fn check_property(cx: &Ctxt, field: &Field) {
+    let role = if field.attrs.id.is_some() {
+        "the id field"
+    } else if field.attrs.version.is_some() {
+        "the version field"
+    } else {
+        "an indexed field"
+    };
+    if let Some(word) = &field.serde.not_a_property {
+        let why = if word.value == "flatten" {
+            "`flatten` spreads this field's contents into the document around it"
+        } else {
+            "`skip` leaves this field out of the document, or never reads it back"
+        };
+        cx.error_spanned_by(
+            &word.tokens,
+            format!("{why}, but {role} needs a property of its own"),
+        );
+    }
+    let p = &field.property;
+    if p.serialize != p.deserialize {
+        let at = field
+            .serde
+            .rename
+            .serialize
+            .as_ref()
+            .or(field.serde.rename.deserialize.as_ref())
+            .map_or_else(|| field.ident.to_token_stream(), |l| l.to_token_stream());
+        cx.error_spanned_by(
+            at,
+            format!(
+                "serde writes this field as `{}` and reads it as `{}`; {role} needs one name both ways",
+                p.serialize, p.deserialize
+            ),
+        );
     }
 }
 
