@@ -180,19 +180,28 @@ where
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Median latency in microseconds of `op`, run back to back `n` times.
-async fn latency<F, Fut>(n: usize, op: F) -> Result<f64>
+/// Median latencies in microseconds of `a` and `b`, run `n` times each, taking turns (and
+/// turns at going first), so that both see the same moments of a noisy machine.
+async fn latencies<A, B, FA, FB>(n: usize, a: A, b: B) -> Result<[f64; 2]>
 where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<()>>,
+    A: Fn() -> FA,
+    B: Fn() -> FB,
+    FA: Future<Output = Result<()>>,
+    FB: Future<Output = Result<()>>,
 {
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        op().await?;
-        samples.push(t.elapsed().as_secs_f64() * 1e6);
+    let mut samples = [Vec::with_capacity(n), Vec::with_capacity(n)];
+    for i in 0..n {
+        for side in if i % 2 == 0 { [0, 1] } else { [1, 0] } {
+            let t = Instant::now();
+            if side == 0 {
+                a().await?;
+            } else {
+                b().await?;
+            }
+            samples[side].push(t.elapsed().as_secs_f64() * 1e6);
+        }
     }
-    Ok(median_f64(&samples))
+    Ok(samples.map(|s| median_f64(&s)))
 }
 
 /// Runs `rounds` rounds of `typed` and `raw`, alternating which goes first, and returns each
@@ -271,10 +280,12 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
         .to_query()
         .expect("a valid query");
     let n = if quick { 200 } else { 1000 };
-    let [typed, raw] = compare(
-        rounds,
-        |_| {
-            latency(n, || async {
+    let mut typed = Vec::with_capacity(rounds);
+    let mut raw = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let [t, r] = latencies(
+            n,
+            || async {
                 let hits = users
                     .find(f.city.eq("Paris") & f.age.between(20, 40))
                     .limit(0, 10)
@@ -282,10 +293,8 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
                     .await?;
                 assert_eq!(hits.len(), 10);
                 Ok(())
-            })
-        },
-        |_| {
-            latency(n, || async {
+            },
+            || async {
                 client
                     .send::<Value>(
                         cmd("FT.SEARCH")
@@ -299,10 +308,12 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
                     )
                     .await
                     .map(drop)
-            })
-        },
-    )
-    .await?;
+            },
+        )
+        .await?;
+        typed.push(t);
+        raw.push(r);
+    }
     let find = Row {
         name: "`find`, 10 hits (µs per query, median) vs `FT.SEARCH`",
         typed,

@@ -349,30 +349,27 @@ impl HashWriter {
 #[derive(Debug)]
 pub struct HashReader<'a> {
     key: &'a str,
-    fields: Vec<(Bytes, Bytes)>,
+    /// As they came; a field read is left as a `Nil` name.
+    fields: Vec<(Value, Value)>,
+    /// Where the next field is looked for first: Redis returns a hash's fields in the order
+    /// they were written, which is the order the derived code reads them.
+    next: usize,
 }
 
 impl<'a> HashReader<'a> {
     #[doc(hidden)]
     pub fn new(key: &'a str, reply: Value) -> Result<Self> {
-        let fields = crate::resp::pairs(reply)?
-            .into_iter()
-            .map(|(k, v)| {
-                let as_bytes = |v: Value| match v {
-                    Value::BulkString(b) | Value::SimpleString(b) => Some(b),
-                    _ => None,
-                };
-                match (as_bytes(k), as_bytes(v)) {
-                    (Some(k), Some(v)) => Ok((k, v)),
-                    _ => Err(Error::Decode {
-                        key: key.to_owned(),
-                        field: None,
-                        reason: "hash field or value is not a string".into(),
-                    }),
-                }
-            })
-            .collect::<Result<_>>()?;
-        Ok(HashReader { key, fields })
+        Ok(Self::from_pairs(key, crate::resp::pairs(reply)?))
+    }
+
+    /// From field-value pairs already taken apart (a search hit's attributes). Each pair stays
+    /// as it came until its field is read.
+    pub(crate) fn from_pairs(key: &'a str, fields: Vec<(Value, Value)>) -> Self {
+        HashReader {
+            key,
+            fields,
+            next: 0,
+        }
     }
 
     /// Whether the hash has no fields (the key does not exist).
@@ -383,14 +380,20 @@ impl<'a> HashReader<'a> {
     /// Reads one field (called by derived code). A value that does not parse, or a required
     /// field that is missing, is [`Error::Decode`] naming the key and the field.
     pub fn field<T: HashValue>(&mut self, name: &'static str, opts: FieldOpts) -> Result<T> {
-        match self
-            .fields
-            .iter()
-            .position(|(k, _)| k.as_ref() == name.as_bytes())
-        {
+        let is_it =
+            |(k, _): &(Value, Value)| string(k).is_some_and(|k| k.as_ref() == name.as_bytes());
+        let at = match self.fields.get(self.next) {
+            Some(pair) if is_it(pair) => Some(self.next),
+            _ => self.fields.iter().position(is_it),
+        };
+        match at {
             Some(i) => {
-                let (_, raw) = self.fields.swap_remove(i);
-                T::read(&raw, opts).map_err(|reason| self.error(name, reason))
+                self.next = i + 1;
+                let (k, raw) = &mut self.fields[i];
+                *k = Value::Nil;
+                let raw = std::mem::replace(raw, Value::Nil);
+                let raw = string(&raw).ok_or_else(|| self.error(name, "not a string"))?;
+                T::read(raw, opts).map_err(|reason| self.error(name, reason))
             }
             None => T::missing().ok_or_else(|| self.error(name, "required field is missing")),
         }
@@ -403,6 +406,14 @@ impl<'a> HashReader<'a> {
             field: Some(field.to_owned()),
             reason: reason.into(),
         }
+    }
+}
+
+/// The bytes of a hash field name or value: Redis sends them as bulk strings.
+fn string(v: &Value) -> Option<&Bytes> {
+    match v {
+        Value::BulkString(b) | Value::SimpleString(b) => Some(b),
+        _ => None,
     }
 }
 

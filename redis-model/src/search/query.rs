@@ -284,7 +284,8 @@ pub(crate) fn decode_search<M: RedisModel>(
     };
     let mut items = Vec::with_capacity(docs.len());
     for (id, attrs) in docs {
-        let key = String::from_utf8_lossy(&id).into_owned();
+        // The key is only for errors; Redis keys are nearly always UTF-8.
+        let key = String::from_utf8_lossy(&id);
         items.push(decode_hit::<M>(&key, attrs, score_field)?);
     }
     Ok(Hits { items, total })
@@ -303,10 +304,7 @@ fn decode_hit<M: RedisModel>(
         None => None,
     };
     let model = match M::meta().storage {
-        Storage::Hash => {
-            let flat = fields.into_iter().flat_map(|(k, v)| [k, v]).collect();
-            M::decode_hash(HashReader::new(key, Value::Array(flat))?)?
-        }
+        Storage::Hash => M::decode_hash(HashReader::from_pairs(key, fields))?,
         Storage::Json => {
             let doc = take_field(&mut fields, "$").ok_or_else(|| Error::Decode {
                 key: key.to_owned(),
