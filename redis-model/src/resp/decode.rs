@@ -45,6 +45,12 @@ pub struct Decoder {
     pos: usize,
     /// Elements still missing in each open aggregate, innermost last.
     open: Vec<u64>,
+    /// Bytes after the type byte at `pos` already searched for the line's CRLF in vain: a long
+    /// line arriving in many reads is searched once, not again from its start at each read.
+    line_searched: usize,
+    /// Bytes examined for CRLFs, to test the above.
+    #[cfg(test)]
+    examined: usize,
 }
 
 impl Decoder {
@@ -54,6 +60,9 @@ impl Decoder {
             limits,
             pos: 0,
             open: Vec::new(),
+            line_searched: 0,
+            #[cfg(test)]
+            examined: 0,
         }
     }
 
@@ -65,6 +74,7 @@ impl Decoder {
         };
         self.pos = 0;
         self.open.clear();
+        self.line_searched = 0;
         let frame = buf.split_to(len).freeze();
         let mut at = 0;
         let value = parse(&frame, &mut at)?;
@@ -75,7 +85,7 @@ impl Decoder {
     /// Finds the end of the frame at the start of `buf`.
     fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>> {
         loop {
-            let Some((kind, line, after_line)) = self.line_at(buf, self.pos)? else {
+            let Some((kind, line, after_line)) = self.line_at(buf)? else {
                 return Ok(None);
             };
             let mut end = after_line;
@@ -143,8 +153,9 @@ impl Decoder {
         }
     }
 
-    /// The type byte, the line after it and the offset past its CRLF, of the element at `at`.
-    fn line_at<'b>(&self, buf: &'b [u8], at: usize) -> Result<Option<(u8, &'b [u8], usize)>> {
+    /// The type byte, the line after it and the offset past its CRLF, of the element at `pos`.
+    fn line_at<'b>(&mut self, buf: &'b [u8]) -> Result<Option<(u8, &'b [u8], usize)>> {
+        let at = self.pos;
         let Some(&kind) = buf.get(at) else {
             return Ok(None);
         };
@@ -155,10 +166,21 @@ impl Decoder {
                 self.limits.max_bulk_len
             ))
         };
+        // Resume one byte back: the last search may have ended between `\r` and `\n`.
+        let from = self.line_searched.saturating_sub(1).min(rest.len());
+        #[cfg(test)]
+        {
+            self.examined += rest.len() - from;
+        }
+        let found = rest[from..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map(|n| from + n);
+        self.line_searched = if found.is_some() { 0 } else { rest.len() };
         // The cap holds for a complete line as for a partial one, so that the same bytes are
         // accepted or refused however the reads split them. A partial line may end in the `\r`
         // of its CRLF: only more than one byte past the cap proves the line too long.
-        match rest.windows(2).position(|w| w == b"\r\n") {
+        match found {
             Some(n) if n > self.limits.max_bulk_len => Err(too_long()),
             Some(n) => Ok(Some((kind, &rest[..n], at + 1 + n + 2))),
             None if rest.len() > self.limits.max_bulk_len.saturating_add(1) => Err(too_long()),
@@ -434,6 +456,25 @@ mod tests {
             let err = dec.decode(&mut BytesMut::from(bad)).unwrap_err();
             assert!(matches!(err, Error::Protocol { .. }), "{bad:?}: {err}");
         }
+    }
+
+    #[test]
+    fn a_long_line_in_many_reads_is_searched_once() {
+        let line = format!("+{}\r\n", "x".repeat(1 << 20));
+        let mut dec = Decoder::default();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for chunk in line.as_bytes().chunks(1000) {
+            buf.extend_from_slice(chunk);
+            got = dec.decode(&mut buf).unwrap();
+        }
+        assert_eq!(got, Some(Value::SimpleString("x".repeat(1 << 20).into())));
+        // One byte looked at twice per read, at most.
+        assert!(
+            dec.examined <= line.len() + line.len() / 1000 + 1,
+            "{}",
+            dec.examined
+        );
     }
 
     #[test]
