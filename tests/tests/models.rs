@@ -724,6 +724,18 @@ async fn streams_walk_past_the_result_cap() {
         users.find(f.city.eq("Lyon")).all().await.unwrap().len(),
         2500
     );
+    // Sorted, across cursor pages too: every match once, in order.
+    let sorted: Vec<User> = users
+        .find(f.city.eq("Lyon"))
+        .sort_by(f.age, Order::Desc)
+        .stream()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(sorted.len(), 2500);
+    assert!(sorted.windows(2).all(|w| w[0].age >= w[1].age));
+    let ids: std::collections::HashSet<_> = sorted.iter().map(|u| &u.id).collect();
+    assert_eq!(ids.len(), 2500);
 }
 
 #[tokio::test]

@@ -130,35 +130,44 @@ impl<'r, M: RedisModel> Query<'r, M> {
 
     /// Walks every match without loading them all at once, past the server's result cap: an
     /// `FT.AGGREGATE` cursor yields the keys a page at a time and each page of documents is
-    /// fetched in one pipeline. Documents deleted meanwhile are skipped.
+    /// fetched in one pipeline. Documents deleted meanwhile are skipped. A sorted stream counts
+    /// the matches first (the server sorts only as many rows as it is told to, ten by default),
+    /// so documents added after it started may be left out.
     pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
         let repo = self.repo;
-        let start = self.expr.to_query().map(|q| {
-            let mut c = cmd("FT.AGGREGATE")
-                .arg(repo.index_name())
-                .arg(q)
-                .arg("LOAD")
-                .arg(1)
-                .arg("@__key");
-            if let Some((field, order)) = self.sort {
-                c = c
-                    .arg("SORTBY")
-                    .arg(2)
-                    .arg(format!("@{field}"))
-                    .arg(order_arg(order));
-            }
-            c.arg("WITHCURSOR")
-                .arg("COUNT")
-                .arg(STREAM_PAGE)
-                .arg("DIALECT")
-                .arg(2)
-        });
-        let first = match start {
-            Ok(c) => Step::Start(c),
+        let first = match self.expr.to_query() {
+            Ok(query) => Step::Start {
+                query,
+                sort: self.sort,
+            },
             Err(e) => Step::Failed(e),
         };
         crate::paged::Paged::new(first, move |step| Box::pin(next_page(repo, step)))
     }
+}
+
+/// The `FT.AGGREGATE` that opens a stream's cursor; sorting `max` rows, when sorted.
+fn open_cursor(index: String, query: &str, sort: Option<(&'static str, Order, u64)>) -> Cmd {
+    let mut c = cmd("FT.AGGREGATE")
+        .arg(index)
+        .arg(query)
+        .arg("LOAD")
+        .arg(1)
+        .arg("@__key");
+    if let Some((field, order, max)) = sort {
+        c = c
+            .arg("SORTBY")
+            .arg(2)
+            .arg(format!("@{field}"))
+            .arg(order_arg(order))
+            .arg("MAX")
+            .arg(max);
+    }
+    c.arg("WITHCURSOR")
+        .arg("COUNT")
+        .arg(STREAM_PAGE)
+        .arg("DIALECT")
+        .arg(2)
 }
 
 fn order_arg(order: Order) -> &'static str {
@@ -169,7 +178,10 @@ fn order_arg(order: Order) -> &'static str {
 }
 
 enum Step {
-    Start(Cmd),
+    Start {
+        query: String,
+        sort: Option<(&'static str, Order)>,
+    },
     Read(u64),
     Failed(Error),
 }
@@ -180,7 +192,25 @@ async fn next_page<M: RedisModel>(
     step: Step,
 ) -> Result<(Vec<Result<M>>, Option<Step>)> {
     let c = match step {
-        Step::Start(c) => c,
+        Step::Start { query, sort: None } => open_cursor(repo.index_name(), &query, None),
+        Step::Start {
+            query,
+            sort: Some((field, order)),
+        } => {
+            let count = cmd("FT.SEARCH")
+                .arg(repo.index_name())
+                .arg(&query)
+                .arg("LIMIT")
+                .arg(0)
+                .arg(0)
+                .arg("DIALECT")
+                .arg(2);
+            let total = decode_search::<M>(repo.client().send(count).await?, None)?.total;
+            if total == 0 {
+                return Ok((Vec::new(), None));
+            }
+            open_cursor(repo.index_name(), &query, Some((field, order, total)))
+        }
         Step::Read(id) => cmd("FT.CURSOR")
             .arg("READ")
             .arg(repo.index_name())
