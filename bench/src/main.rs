@@ -49,7 +49,7 @@ usage: redis-model-bench [--quick] [--rounds N] [--seconds S] [--clients LIST] [
   --seconds S       measured seconds per cell and round
   --clients LIST    comma-separated, from: model, redis-mux, redis-10, fred, fred-pool
                     (redis-model always runs: the ratios are to it)
-  --workloads LIST  comma-separated, from: get10, set10, pipe10, get100, get1000
+  --workloads LIST  comma-separated, from: get1, get10, set10, pipe10, get100, get1000
   --no-ceiling      skip redis-benchmark
   --no-models       skip the typed-model comparisons (they need RediSearch and RedisJSON)
 
@@ -59,7 +59,7 @@ key:__rand_int__ are written).";
 /// Short names for `--clients`, in the order of [`NAMES`].
 const CLIENT_FLAGS: [&str; 5] = ["model", "redis-mux", "redis-10", "fred", "fred-pool"];
 /// Short names for `--workloads`, in the order of [`workload::ALL`].
-const WORKLOAD_FLAGS: [&str; 5] = ["get10", "set10", "pipe10", "get100", "get1000"];
+const WORKLOAD_FLAGS: [&str; 6] = ["get1", "get10", "set10", "pipe10", "get100", "get1000"];
 
 struct Options {
     rounds: usize,

@@ -89,7 +89,7 @@ fn json_user(i: u32) -> JsonUser {
 }
 
 /// The get comparisons run this many rounds, each this much shorter, per round of the others.
-const GET_ROUNDS_PER_ROUND: usize = 4;
+const GET_ROUNDS_PER_ROUND: usize = 16;
 
 /// One typed-versus-raw comparison: a sample per round on each side.
 struct Row {

@@ -26,7 +26,8 @@ pub enum Workload {
 }
 
 /// The workloads of a run, in table order.
-pub const ALL: [Workload; 5] = [
+pub const ALL: [Workload; 6] = [
+    Workload::Get { tasks: 1 },
     Workload::Get { tasks: 10 },
     Workload::Set { tasks: 10 },
     Workload::Pipeline { tasks: 10 },
@@ -38,6 +39,7 @@ impl Workload {
     /// Its name in the tables.
     pub fn label(self) -> String {
         match self {
+            Workload::Get { tasks: 1 } => "GET 1 KiB, 1 task".to_owned(),
             Workload::Get { tasks } => format!("GET 1 KiB, {tasks} tasks"),
             Workload::Set { tasks } => format!("SET 1 KiB, {tasks} tasks"),
             Workload::Pipeline { tasks } => {
