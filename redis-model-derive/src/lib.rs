@@ -46,6 +46,7 @@ mod internals;
 /// | struct | `storage = "hash"` / `"json"` | one hash per document (default), or a RedisJSON document (derive serde too) |
 /// | struct | `index = "user-idx"` | the index name; default `{prefix}-idx` |
 /// | struct | `ttl = 3600` | default time to live, in seconds |
+/// | struct | `fields = "UserHandles"` | the name of the generated handles struct; default `{Struct}Fields` |
 /// | field | `id` | the key's id: exactly one field |
 /// | field | `version` | optimistic concurrency counter, a `u64`; at most one |
 /// | field | `text` (`weight = 2.0`, `nostem`, `sortable`) | full-text |
@@ -63,7 +64,8 @@ mod internals;
 /// generated code and keep their Rust names whatever serde says.
 ///
 /// Besides the impl it generates `{Struct}Fields`, the typed handles of the indexed fields
-/// (`User::fields().age` is a `NumericField<User, Sortable>`).
+/// (`User::fields().age` is a `NumericField<User, Sortable>`), beside the struct; `fields = "..."`
+/// renames it where that name is taken.
 #[proc_macro_derive(RedisModel, attributes(redis))]
 pub fn derive_redis_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

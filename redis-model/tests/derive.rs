@@ -572,3 +572,22 @@ fn json_properties_are_serde_names() {
     let names: Vec<&str> = written.pairs().iter().map(|(k, _)| *k).collect();
     assert_eq!(names, ["id", "home_city"]);
 }
+
+/// A type of the user's already has the handles' default name.
+#[allow(dead_code)]
+pub struct WidgetFields;
+
+#[derive(Debug, PartialEq, RedisModel)]
+#[redis(prefix = "widget", fields = "WidgetHandles")]
+pub struct Widget {
+    #[redis(id)]
+    id: String,
+    #[redis(numeric, sortable)]
+    size: u32,
+}
+
+#[test]
+fn handles_struct_can_be_renamed() {
+    let f: WidgetHandles = Widget::fields();
+    assert_eq!(f.size.name(), "size");
+}

@@ -10,9 +10,12 @@ use super::{private, schema};
 use crate::internals::ast::{self, Container, Field};
 use crate::internals::attr::Kind;
 
-/// `{Struct}Fields`.
+/// `{Struct}Fields`, or the name `#[redis(fields = "...")]` gives.
 pub fn ident(cont: &Container) -> Ident {
-    format_ident!("{}Fields", cont.ident)
+    match &cont.attrs.fields {
+        Some(name) => name.value.clone(),
+        None => format_ident!("{}Fields", cont.ident),
+    }
 }
 
 /// The indexed fields, one per handle name (a clash is reported by the checks; the stub must

@@ -58,12 +58,13 @@ pub enum Storage {
 }
 
 /// The container attributes: `#[redis(prefix = "user", storage = "hash", index = "user-idx",
-/// ttl = 3600)]`.
+/// ttl = 3600, fields = "UserFields")]`.
 pub struct Container {
     pub prefix: Option<Spanned<String>>,
     pub storage: Storage,
     pub index: Option<Spanned<String>>,
     pub ttl: Option<Spanned<u64>>,
+    pub fields: Option<Spanned<Ident>>,
 }
 
 impl Container {
@@ -72,6 +73,7 @@ impl Container {
         let mut storage = Attr::none(cx, STORAGE);
         let mut index = Attr::none(cx, INDEX);
         let mut ttl = Attr::none(cx, TTL);
+        let mut fields = Attr::none(cx, FIELDS);
 
         for attr in input.attrs.iter().filter(|a| a.path() == REDIS) {
             if let syn::Meta::Path(_) = attr.meta {
@@ -115,12 +117,22 @@ impl Container {
                             ttl.set(&meta.path, n);
                         }
                     }
+                } else if meta.path == FIELDS {
+                    if let Some(ident) = lit_ident(
+                        cx,
+                        &meta,
+                        FIELDS,
+                        "\"UserHandles\"",
+                        "`fields` names the generated handles struct, so it must be a Rust identifier",
+                    )? {
+                        fields.set(&meta.path, ident);
+                    }
                 } else {
                     unknown(
                         cx,
                         &meta,
                         "container",
-                        &[PREFIX, STORAGE, INDEX, TTL],
+                        &[PREFIX, STORAGE, INDEX, TTL, FIELDS],
                     )?;
                 }
                 Ok(())
@@ -135,6 +147,7 @@ impl Container {
             storage: storage.get().map_or(Storage::Hash, |s| s.value),
             index: index.get(),
             ttl: ttl.get(),
+            fields: fields.get(),
         }
     }
 }
@@ -350,17 +363,14 @@ impl Field {
                         }
                     }
                 } else if p == ALIAS {
-                    if let Some(s) = lit_str(cx, &meta, ALIAS, "\"city\"")? {
-                        match syn::parse_str::<Ident>(&s.value()) {
-                            Ok(mut ident) => {
-                                ident.set_span(s.span());
-                                alias.set(p, ident);
-                            }
-                            Err(_) => cx.error_spanned_by(
-                                &s,
-                                "an alias names a field of the generated handles struct, so it must be a Rust identifier",
-                            ),
-                        }
+                    if let Some(ident) = lit_ident(
+                        cx,
+                        &meta,
+                        ALIAS,
+                        "\"city\"",
+                        "an alias names a field of the generated handles struct, so it must be a Rust identifier",
+                    )? {
+                        alias.set(p, ident);
                     }
                 } else {
                     unknown(cx, &meta, "field", FIELD_KEYS)?;
@@ -547,6 +557,29 @@ fn lit_str(
     })
 }
 
+/// A string holding a Rust identifier, spanned at the string.
+fn lit_ident(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    name: Symbol,
+    example: &str,
+    why: &str,
+) -> syn::Result<Option<Ident>> {
+    let Some(s) = lit_str(cx, meta, name, example)? else {
+        return Ok(None);
+    };
+    Ok(match syn::parse_str::<Ident>(&s.value()) {
+        Ok(mut ident) => {
+            ident.set_span(s.span());
+            Some(ident)
+        }
+        Err(_) => {
+            cx.error_spanned_by(&s, why);
+            None
+        }
+    })
+}
+
 fn lit_int<N>(
     cx: &Ctxt,
     meta: &ParseNestedMeta,
@@ -626,7 +659,7 @@ fn unknown(cx: &Ctxt, meta: &ParseNestedMeta, place: &str, known: &[Symbol]) -> 
 }
 
 /// Consumes whatever follows a key: `= expr` or `(...)`.
-fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+pub(super) fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
     let input: ParseStream = meta.input;
     if input.peek(Token![=]) {
         meta.value()?.parse::<syn::Expr>()?;

@@ -9,7 +9,7 @@ use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::{LitStr, Token};
 
-use super::attr::Spanned;
+use super::attr::{skip_value, Spanned};
 
 /// The names a setting gives for serialising and for deserialising; usually the same.
 #[derive(Clone)]
@@ -163,15 +163,6 @@ fn both_ways(meta: &ParseNestedMeta) -> syn::Result<BothWays<LitStr>> {
         Ok(())
     })?;
     Ok(out)
-}
-
-fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
-    if meta.input.peek(Token![=]) {
-        meta.value()?.parse::<syn::Expr>()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        meta.input.parse::<proc_macro2::Group>()?;
-    }
-    Ok(())
 }
 
 /// A field's property, as written and as read.

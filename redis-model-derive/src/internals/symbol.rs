@@ -17,6 +17,7 @@ pub const PREFIX: Symbol = Symbol("prefix");
 pub const STORAGE: Symbol = Symbol("storage");
 pub const INDEX: Symbol = Symbol("index");
 pub const TTL: Symbol = Symbol("ttl");
+pub const FIELDS: Symbol = Symbol("fields");
 
 // Field roles.
 pub const ID: Symbol = Symbol("id");
