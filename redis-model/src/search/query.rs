@@ -80,11 +80,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
         match self.limit {
             Some((offset, n)) => {
                 let reply = self.repo.client().send(self.search(offset, n)?).await?;
-                Ok(decode_search::<M>(reply, None)?
-                    .items
-                    .into_iter()
-                    .map(|(m, _)| m)
-                    .collect())
+                Ok(decode_search::<M, _>(reply, None, |m, _| Ok(m))?.items)
             }
             None => {
                 let mut out = Vec::new();
@@ -101,17 +97,16 @@ impl<'r, M: RedisModel> Query<'r, M> {
     pub async fn first(self) -> Result<Option<M>> {
         let offset = self.limit.map_or(0, |(o, _)| o);
         let reply = self.repo.client().send(self.search(offset, 1)?).await?;
-        Ok(decode_search::<M>(reply, None)?
+        Ok(decode_search::<M, _>(reply, None, |m, _| Ok(m))?
             .items
             .into_iter()
-            .next()
-            .map(|(m, _)| m))
+            .next())
     }
 
     /// How many documents match.
     pub async fn count(self) -> Result<u64> {
         let reply = self.repo.client().send(self.search(0, 0)?).await?;
-        Ok(decode_search::<M>(reply, None)?.total)
+        Ok(decode_search::<M, _>(reply, None, |_, _| Ok(()))?.total)
     }
 
     /// Page `page` (from 0) of `size` matches, with the total.
@@ -121,9 +116,9 @@ impl<'r, M: RedisModel> Query<'r, M> {
             .client()
             .send(self.search(page.saturating_mul(size), size)?)
             .await?;
-        let page = decode_search::<M>(reply, None)?;
+        let page = decode_search::<M, _>(reply, None, |m, _| Ok(m))?;
         Ok(Page {
-            items: page.items.into_iter().map(|(m, _)| m).collect(),
+            items: page.items,
             total: page.total,
         })
     }
@@ -205,7 +200,8 @@ async fn next_page<M: RedisModel>(
                 .arg(0)
                 .arg("DIALECT")
                 .arg(2);
-            let total = decode_search::<M>(repo.client().send(count).await?, None)?.total;
+            let reply = repo.client().send(count).await?;
+            let total = decode_search::<M, _>(reply, None, |_, _| Ok(()))?.total;
             if total == 0 {
                 return Ok((Vec::new(), None));
             }
@@ -258,29 +254,38 @@ fn map_field(value: Value, name: &str) -> Option<Value> {
     take_field(&mut pairs(value).ok()?, name)
 }
 
-/// Decoded `FT.SEARCH` results: documents with the score field `score_field` (a KNN distance)
-/// when asked for.
-pub(crate) struct Hits<M> {
-    pub(crate) items: Vec<(M, Option<f64>)>,
+/// Decoded `FT.SEARCH` results: each hit as `keep` made it, and the total.
+pub(crate) struct Hits<T> {
+    pub(crate) items: Vec<T>,
     pub(crate) total: u64,
 }
 
 /// Decodes an `FT.SEARCH` reply in RESP3 (a map with `total_results` and `results`) or RESP2
-/// (`[total, key, fields, key, fields, …]`) form.
-pub(crate) fn decode_search<M: RedisModel>(
+/// (`[total, key, fields, key, fields, …]`) form: each hit into a model, with the score field
+/// `score_field` (a KNN distance) when asked for, handed to `keep`. Hits are decoded as they
+/// are walked, with nothing collected on the way.
+pub(crate) fn decode_search<M: RedisModel, T>(
     reply: Value,
     score_field: Option<&str>,
-) -> Result<Hits<M>> {
-    let (total, docs): (u64, Vec<(Bytes, Value)>) = match reply {
-        Value::Map(_) => {
-            let fields = pairs(reply)?;
+    mut keep: impl FnMut(M, Option<f64>) -> Result<T>,
+) -> Result<Hits<T>> {
+    let mut hit = |id: &Bytes, attrs: Value| -> Result<T> {
+        // The key is only for errors; Redis keys are nearly always UTF-8.
+        let key = String::from_utf8_lossy(id);
+        let (model, score) = decode_hit::<M>(&key, attrs, score_field)?;
+        keep(model, score)
+    };
+    match reply {
+        Value::Map(fields) => {
             let mut total = 0;
-            let mut docs = Vec::new();
+            let mut items = Vec::new();
             for (k, v) in fields {
                 match k.as_bytes().map(|b| b.as_ref()) {
                     Some(b"total_results") => total = u64::from_redis(v)?,
                     Some(b"results") => {
-                        for row in Vec::<Value>::from_redis(v)? {
+                        let rows = Vec::<Value>::from_redis(v)?;
+                        items.reserve_exact(rows.len());
+                        for row in rows {
                             let mut id = None;
                             let mut attrs = Value::Map(Vec::new());
                             for (k, v) in pairs(row)? {
@@ -292,33 +297,26 @@ pub(crate) fn decode_search<M: RedisModel>(
                             }
                             let id =
                                 id.ok_or_else(|| Error::protocol("FT.SEARCH result without id"))?;
-                            docs.push((id, attrs));
+                            items.push(hit(&id, attrs)?);
                         }
                     }
                     _ => {}
                 }
             }
-            (total, docs)
+            Ok(Hits { items, total })
         }
-        Value::Array(items) => {
-            let mut it = items.into_iter();
+        Value::Array(rows) => {
+            let mut it = rows.into_iter();
             let total = u64::from_redis(it.next().unwrap_or(Value::Integer(0)))?;
-            let mut docs = Vec::new();
+            let mut items = Vec::with_capacity(it.len() / 2);
             while let Some(id) = it.next() {
                 let attrs = it.next().unwrap_or(Value::Array(Vec::new()));
-                docs.push((Bytes::from_redis(id)?, attrs));
+                items.push(hit(&Bytes::from_redis(id)?, attrs)?);
             }
-            (total, docs)
+            Ok(Hits { items, total })
         }
-        other => return Err(crate::resp::mismatch("FT.SEARCH results", &other)),
-    };
-    let mut items = Vec::with_capacity(docs.len());
-    for (id, attrs) in docs {
-        // The key is only for errors; Redis keys are nearly always UTF-8.
-        let key = String::from_utf8_lossy(&id);
-        items.push(decode_hit::<M>(&key, attrs, score_field)?);
+        other => Err(crate::resp::mismatch("FT.SEARCH results", &other)),
     }
-    Ok(Hits { items, total })
 }
 
 fn decode_hit<M: RedisModel>(

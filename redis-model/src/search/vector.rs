@@ -106,14 +106,11 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
             .arg("DIALECT")
             .arg(2);
         let reply = self.repo.client().send(c).await?;
-        decode_search::<M>(reply, Some(DISTANCE))?
-            .items
-            .into_iter()
-            .map(|(m, d)| {
-                let d = d.ok_or_else(|| Error::protocol("vector hit without its distance"))?;
-                Ok((m, d as f32))
-            })
-            .collect()
+        let hits = decode_search::<M, _>(reply, Some(DISTANCE), |m, d| {
+            let d = d.ok_or_else(|| Error::protocol("vector hit without its distance"))?;
+            Ok((m, d as f32))
+        })?;
+        Ok(hits.items)
     }
 }
 
