@@ -161,7 +161,7 @@ impl Connection {
         self.shared.is_broken()
     }
 
-    /// How long since the connection last sent or received anything.
+    /// How long since the connection last had a request to serve (zero while it has one).
     pub fn idle_for(&self) -> Duration {
         self.shared.idle_for()
     }
