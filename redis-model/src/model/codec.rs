@@ -349,11 +349,12 @@ impl HashWriter {
 #[derive(Debug)]
 pub struct HashReader<'a> {
     key: &'a str,
-    /// As they came; a field read is left as a `Nil` name.
-    fields: Vec<(Value, Value)>,
-    /// Where the next field is looked for first: Redis returns a hash's fields in the order
-    /// they were written, which is the order the derived code reads them.
-    next: usize,
+    /// The fields not looked at yet, in the order they came. Redis returns a hash's fields in
+    /// the order they were written, which is the order the derived code reads them, so the
+    /// field asked for is nearly always the next one.
+    ahead: std::vec::IntoIter<(Value, Value)>,
+    /// Fields passed over while looking for another.
+    passed: Vec<(Value, Value)>,
 }
 
 impl<'a> HashReader<'a> {
@@ -362,19 +363,18 @@ impl<'a> HashReader<'a> {
         Ok(Self::from_pairs(key, crate::resp::pairs(reply)?))
     }
 
-    /// From field-value pairs already taken apart (a search hit's attributes). Each pair stays
-    /// as it came until its field is read.
+    /// From field-value pairs already taken apart (a search hit's attributes).
     pub(crate) fn from_pairs(key: &'a str, fields: Vec<(Value, Value)>) -> Self {
         HashReader {
             key,
-            fields,
-            next: 0,
+            ahead: fields.into_iter(),
+            passed: Vec::new(),
         }
     }
 
     /// Whether the hash has no fields (the key does not exist).
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.ahead.len() == 0 && self.passed.is_empty()
     }
 
     /// Reads one field (called by derived code). A value that does not parse, or a required
@@ -382,16 +382,18 @@ impl<'a> HashReader<'a> {
     pub fn field<T: HashValue>(&mut self, name: &'static str, opts: FieldOpts) -> Result<T> {
         let is_it =
             |(k, _): &(Value, Value)| string(k).is_some_and(|k| k.as_ref() == name.as_bytes());
-        let at = match self.fields.get(self.next) {
-            Some(pair) if is_it(pair) => Some(self.next),
-            _ => self.fields.iter().position(is_it),
+        let found = match self.passed.iter().position(is_it) {
+            Some(i) => Some(self.passed.swap_remove(i)),
+            None => loop {
+                match self.ahead.next() {
+                    Some(pair) if is_it(&pair) => break Some(pair),
+                    Some(pair) => self.passed.push(pair),
+                    None => break None,
+                }
+            },
         };
-        match at {
-            Some(i) => {
-                self.next = i + 1;
-                let (k, raw) = &mut self.fields[i];
-                *k = Value::Nil;
-                let raw = std::mem::replace(raw, Value::Nil);
+        match found {
+            Some((_, raw)) => {
                 let raw = string(&raw).ok_or_else(|| self.error(name, "not a string"))?;
                 T::read(raw, opts).map_err(|reason| self.error(name, reason))
             }
