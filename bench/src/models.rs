@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use redis_model::prelude::*;
 
-use crate::report::median_f64;
+use crate::report::{median_f64, paired_ratios};
 use serde::{Deserialize, Serialize};
 
 #[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,20 +106,12 @@ enum Target {
 }
 
 impl Row {
-    /// Typed over raw, round by round: each pair ran back to back, so drift between rounds
-    /// (another program on the machine, the server's background work) cancels out of it.
-    fn ratios(&self) -> Vec<f64> {
-        self.typed
-            .iter()
-            .zip(&self.raw)
-            .map(|(t, r)| t / r)
-            .collect()
-    }
-
     /// Its line of the table: medians of each side, and the median and range of the paired
     /// ratios, against the target.
     fn render(&self) -> String {
-        let ratios = self.ratios();
+        // Typed over raw, round by round: each pair ran back to back, so drift between rounds
+        // (another program on the machine, the server's background work) cancels out of it.
+        let ratios = paired_ratios(&self.typed, &self.raw);
         let (lo, hi) = ratios
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
@@ -249,12 +241,7 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
         measure / GET_ROUNDS_PER_ROUND as u32,
     );
 
-    let [typed, raw] = compare(
-        get_rounds,
-        |_| typed_get(&users, get_time),
-        |_| raw_get(client, "HGETALL", "bench:user", get_time),
-    )
-    .await?;
+    let [typed, raw] = compare_gets(client, &users, "HGETALL", get_rounds, get_time).await?;
     let get_hash = Row {
         name: "typed `get`, 10-field hash, 10 tasks (ops/s) vs `HGETALL`",
         typed,
@@ -262,12 +249,7 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
         target: Target::AtLeast(0.90),
     };
 
-    let [typed, raw] = compare(
-        get_rounds,
-        |_| typed_get(&jusers, get_time),
-        |_| raw_get(client, "JSON.GET", "bench:juser", get_time),
-    )
-    .await?;
+    let [typed, raw] = compare_gets(client, &jusers, "JSON.GET", get_rounds, get_time).await?;
     let get_json = Row {
         name: "typed `get`, JSON model, 10 tasks (ops/s) vs `JSON.GET`",
         typed,
@@ -385,23 +367,46 @@ where
     .await)
 }
 
-/// Ops/s of the raw read `command` of keys `{prefix}:{0..1000}` by 10 tasks for `measure`.
-async fn raw_get(
+/// Ops/s of the raw read `command` of the same keys as [`typed_get`], through `client`.
+async fn raw_get<M>(
     client: &Client,
+    repo: &Repository<M>,
     command: &'static str,
-    prefix: &str,
     measure: Duration,
-) -> Result<f64> {
+) -> Result<f64>
+where
+    M: RedisModel + Send + Sync + 'static,
+{
     let c = client.clone();
-    let prefix = prefix.to_owned();
+    let repo = repo.clone();
     Ok(throughput(10, measure, move |i| {
         let c = c.clone();
-        let key = format!("{prefix}:{i}");
+        let key = repo.key(i);
         async move {
             c.send::<Value>(cmd(command).arg(key)).await.expect(command);
         }
     })
     .await)
+}
+
+/// Typed `get`s against the raw read `command` they compile to, in `rounds` paired rounds of
+/// `time` each.
+async fn compare_gets<M>(
+    client: &Client,
+    repo: &Repository<M>,
+    command: &'static str,
+    rounds: usize,
+    time: Duration,
+) -> Result<[Vec<f64>; 2]>
+where
+    M: RedisModel + Send + Sync + 'static,
+{
+    compare(
+        rounds,
+        |_| typed_get(repo, time),
+        |_| raw_get(client, repo, command, time),
+    )
+    .await
 }
 
 /// The same fields the typed save writes, encoded by hand, in pipelines of 1,000, three in

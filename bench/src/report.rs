@@ -207,14 +207,18 @@ fn ratio(model: &Cell, peer: &Cell) -> String {
     paired_ratio(&model.per_round, &peer.per_round).map_or("n/a".into(), |r| format!("{r:.2}×"))
 }
 
-/// The median of `a[i] / b[i]` over the rounds where both sides measured something.
-pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<f64> {
-    let ratios: Vec<f64> = a
-        .iter()
+/// `a[i] / b[i]`, round by round, over the rounds where both sides measured something.
+pub fn paired_ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter()
         .zip(b)
         .filter(|(x, y)| **x > 0.0 && **y > 0.0)
         .map(|(x, y)| x / y)
-        .collect();
+        .collect()
+}
+
+/// The median of [`paired_ratios`].
+pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<f64> {
+    let ratios = paired_ratios(a, b);
     (!ratios.is_empty()).then(|| median_f64(&ratios))
 }
 
