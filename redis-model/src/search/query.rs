@@ -65,13 +65,13 @@ impl<'r, M: RedisModel> Query<'r, M> {
     }
 
     fn search(&self, offset: u64, n: u64) -> Result<Cmd> {
-        let mut c = cmd("FT.SEARCH")
-            .arg(self.repo.index_name())
-            .arg(self.expr.to_query()?);
-        if let Some((field, order)) = self.sort {
-            c = c.arg("SORTBY").arg(field).arg(order_arg(order));
-        }
-        Ok(c.arg("LIMIT").arg(offset).arg(n).arg("DIALECT").arg(2))
+        Ok(search_cmd(
+            self.repo.index_name(),
+            &self.expr.to_query()?,
+            self.sort,
+            offset,
+            n,
+        ))
     }
 
     /// Every match (or the [`limit`](Query::limit)ed slice). Without a limit, matches are
@@ -141,6 +141,21 @@ impl<'r, M: RedisModel> Query<'r, M> {
     }
 }
 
+/// `FT.SEARCH` of `query`, sorted when asked, matches `offset..offset + n`.
+fn search_cmd(
+    index: String,
+    query: &str,
+    sort: Option<(&'static str, Order)>,
+    offset: u64,
+    n: u64,
+) -> Cmd {
+    let mut c = cmd("FT.SEARCH").arg(index).arg(query);
+    if let Some((field, order)) = sort {
+        c = c.arg("SORTBY").arg(field).arg(order_arg(order));
+    }
+    c.arg("LIMIT").arg(offset).arg(n).arg("DIALECT").arg(2)
+}
+
 /// The `FT.AGGREGATE` that opens a stream's cursor; sorting `max` rows, when sorted.
 fn open_cursor(index: String, query: &str, sort: Option<(&'static str, Order, u64)>) -> Cmd {
     let mut c = cmd("FT.AGGREGATE")
@@ -192,14 +207,7 @@ async fn next_page<M: RedisModel>(
             query,
             sort: Some((field, order)),
         } => {
-            let count = cmd("FT.SEARCH")
-                .arg(repo.index_name())
-                .arg(&query)
-                .arg("LIMIT")
-                .arg(0)
-                .arg(0)
-                .arg("DIALECT")
-                .arg(2);
+            let count = search_cmd(repo.index_name(), &query, None, 0, 0);
             let reply = repo.client().send(count).await?;
             let total = decode_search::<M, _>(reply, None, |_, _| Ok(()))?.total;
             if total == 0 {
