@@ -37,7 +37,7 @@ fn opts(field: &Field) -> TokenStream {
 fn hash(cont: &Container) -> TokenStream {
     let private = private();
     let writes = cont.fields.iter().map(|f| {
-        let name = f.stored_name();
+        let name = cont.stored_name(f);
         let member = f.ident;
         let ty = f.ty;
         let opts = opts(f);
@@ -51,7 +51,7 @@ fn hash(cont: &Container) -> TokenStream {
         }
     });
     let reads = cont.fields.iter().map(|f| {
-        let name = f.stored_name();
+        let name = cont.stored_name(f);
         let member = f.ident;
         let ty = f.ty;
         let opts = opts(f);
@@ -80,10 +80,10 @@ fn hash(cont: &Container) -> TokenStream {
 
 fn json(cont: &Container) -> TokenStream {
     let private = private();
-    let id_field = cont.id_field().expect("checked").stored_name();
+    let id_field = cont.stored_name(cont.id_field().expect("checked"));
     let version = match cont.version_field() {
         Some(f) => {
-            let name = f.stored_name();
+            let name = cont.stored_name(f);
             quote!(version.map(|v| (#name, v)))
         }
         None => quote!({

@@ -94,8 +94,8 @@ pub fn meta(cont: &Container) -> TokenStream {
         Storage::Json => quote!(#private::Storage::Json),
     };
     let ttl = option(cont.attrs.ttl.as_ref().map(|t| t.value));
-    let id_field = cont.id_field().expect("checked").stored_name();
-    let version_field = option(cont.version_field().map(|f| f.stored_name()));
+    let id_field = cont.stored_name(cont.id_field().expect("checked"));
+    let version_field = option(cont.version_field().map(|f| cont.stored_name(f)));
     quote! {
         static FIELDS: [#private::FieldSchema; #count] = [#(#fields,)*];
         static META: #private::ModelMeta = #private::ModelMeta {

@@ -24,7 +24,6 @@ pub struct Field<'a> {
     /// The property serde writes the field as, and reads it from: its `rename`, else the
     /// container's `rename_all`, else its name.
     pub property: Property,
-    storage: Storage,
 }
 
 impl<'a> Container<'a> {
@@ -83,7 +82,6 @@ impl<'a> Container<'a> {
                     attrs: attr::Field::from_ast(cx, f),
                     property: Property::resolve(&unraw(ident), &serde, &rename_all),
                     serde,
-                    storage: attrs.storage,
                 }
             })
             .collect();
@@ -112,6 +110,15 @@ impl<'a> Container<'a> {
         match &self.attrs.index {
             Some(i) => i.value.clone(),
             None => format!("{}-idx", self.prefix()),
+        }
+    }
+
+    /// The name `field` has in the stored hash (its own: the hash codec is generated, serde
+    /// plays no part) or document (the property serde writes).
+    pub fn stored_name(&self, field: &Field) -> String {
+        match self.storage() {
+            Storage::Hash => unraw(field.ident),
+            Storage::Json => field.property.serialize.clone(),
         }
     }
 
@@ -144,15 +151,6 @@ impl Field<'_> {
         }
     }
 
-    /// The name the field has in the stored hash (its own: the hash codec is generated, serde
-    /// plays no part) or document (the property serde writes).
-    pub fn stored_name(&self) -> String {
-        match self.storage {
-            Storage::Hash => unraw(self.ident),
-            Storage::Json => self.property.serialize.clone(),
-        }
-    }
-
     /// Whether the model depends on where the field is stored: its id, its version, or an
     /// index entry at its default path.
     pub fn is_addressed(&self) -> bool {
@@ -167,9 +165,9 @@ impl Field<'_> {
         match &self.attrs.path {
             Some(p) => p.value.clone(),
             None if matches!(self.kind(), Some(Kind::Tag)) && is_vec(self.ty) => {
-                format!("$.{}[*]", self.stored_name())
+                format!("$.{}[*]", self.property.serialize)
             }
-            None => format!("$.{}", self.stored_name()),
+            None => format!("$.{}", self.property.serialize),
         }
     }
 
