@@ -1,8 +1,9 @@
 //! `#[derive(RedisModel)]` without a server: the generated schema, handles, validation and the
 //! hash codec's round trip.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use redis_model::__private::{HashReader, HashWriter};
+use redis_model::resp::{encode_value, Decoder};
 use redis_model::search::schema::{
     Distance, FieldKind, FieldSchema, VectorAlgorithm, VectorElement, VectorSpec,
     DEFAULT_TAG_SEPARATOR,
@@ -71,7 +72,10 @@ fn reply(pairs: Vec<(String, Vec<u8>)>) -> Value {
 }
 
 fn decode<M: RedisModel>(key: &str, reply: Value) -> redis_model::Result<M> {
-    M::decode_hash(HashReader::new(key, reply).unwrap())
+    let mut wire = BytesMut::new();
+    encode_value(&reply, &mut wire);
+    let frame = Decoder::default().decode_frame(&mut wire).unwrap().unwrap();
+    M::decode_hash(&mut HashReader::from_frame(key, &frame).unwrap())
 }
 
 #[test]

@@ -56,7 +56,7 @@ fn hash(cont: &Container) -> TokenStream {
         let ty = f.ty;
         let opts = opts(f);
         let codec = quote_spanned!(ty.span()=> #private::field_codec::<#ty>());
-        quote!(#member: #codec.read(&mut reader, #name, #opts)?)
+        quote!(#member: #codec.read(reader, #name, #opts)?)
     });
     quote! {
         fn encode_hash(
@@ -70,7 +70,7 @@ fn hash(cont: &Container) -> TokenStream {
             ::core::result::Result::Ok(())
         }
 
-        fn decode_hash(mut reader: #private::HashReader<'_>) -> #private::Result<Self> {
+        fn decode_hash(reader: &mut #private::HashReader<'_>) -> #private::Result<Self> {
             ::core::result::Result::Ok(Self {
                 #(#reads,)*
             })

@@ -41,7 +41,7 @@ pub use transactions::Watched;
 use crate::connection::{Expect, Payload, Reply};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
-use crate::resp::{FromRedis, Value};
+use crate::resp::{Frame, FromRedis, Value};
 
 pub(crate) mod sealed {
     use super::*;
@@ -64,7 +64,7 @@ pub trait Commands: sealed::Execute {
     fn send<T: FromRedis>(&self, cmd: Cmd) -> impl Future<Output = Result<T>> + Send {
         let name = cmd.name_cow();
         let reply = self.execute(Payload::One(cmd), Expect::Replies(1));
-        async move { T::from_redis(one(reply.await?)?.into_result(&name)?) }
+        async move { T::from_redis(one(reply.await?)?.parse()?.into_result(&name)?) }
     }
 
     /// Sends a pipeline in one write and reads all its replies. Each command's outcome is
@@ -80,10 +80,13 @@ pub trait Commands: sealed::Execute {
         async move {
             match reply {
                 None => Ok(Vec::new()),
-                Some(reply) => match reply.await? {
-                    Reply::Many(replies) => decoder.decode(replies),
-                    Reply::One(reply) => decoder.decode(vec![reply]),
-                },
+                Some(reply) => {
+                    let frames = match reply.await? {
+                        Reply::Many(frames) => frames,
+                        Reply::One(frame) => vec![frame],
+                    };
+                    decoder.decode(frames.iter().map(Frame::parse).collect::<Result<_>>()?)
+                }
             }
         }
     }
@@ -91,10 +94,46 @@ pub trait Commands: sealed::Execute {
 
 impl<E: sealed::Execute> Commands for E {}
 
+/// Sends one command and hands its reply back unparsed, for a decoder that reads it in place;
+/// an error reply is [`Error::Server`].
+pub(crate) fn send_frame<'a>(
+    to: &'a impl sealed::Execute,
+    cmd: Cmd,
+) -> impl Future<Output = Result<Frame>> + Send + 'a {
+    let name = cmd.name_cow();
+    let reply = to.execute(Payload::One(cmd), Expect::Replies(1));
+    async move { one(reply.await?)?.into_result(&name) }
+}
+
+/// Sends commands in one write and hands their replies back unparsed, each error reply as
+/// [`Error::Server`] in its place.
+pub(crate) fn send_frames<'a>(
+    to: &'a impl sealed::Execute,
+    cmds: Vec<Cmd>,
+) -> impl Future<Output = Result<Vec<Result<Frame>>>> + Send + 'a {
+    let names: Vec<_> = cmds.iter().map(Cmd::name_cow).collect();
+    let reply =
+        (!cmds.is_empty()).then(|| to.execute(Payload::Many(cmds), Expect::Replies(names.len())));
+    async move {
+        let frames = match reply {
+            None => return Ok(Vec::new()),
+            Some(reply) => match reply.await? {
+                Reply::Many(frames) => frames,
+                Reply::One(frame) => vec![frame],
+            },
+        };
+        Ok(frames
+            .into_iter()
+            .zip(&names)
+            .map(|(f, name)| f.into_result(name))
+            .collect())
+    }
+}
+
 /// The single reply of a one-command request.
-pub(crate) fn one(reply: Reply) -> Result<Value> {
+pub(crate) fn one(reply: Reply) -> Result<Frame> {
     match reply {
-        Reply::One(v) => Ok(v),
+        Reply::One(f) => Ok(f),
         Reply::Many(_) => Err(Error::protocol("several replies to one command")),
     }
 }

@@ -87,7 +87,7 @@ impl Subscription {
             n => Expect::Confirmations(n),
         };
         match self.conn.execute(Payload::One(command), expect).await? {
-            crate::connection::Reply::One(v) => v.into_result(&name).map(drop),
+            crate::connection::Reply::One(f) => f.into_result(&name).map(drop),
             crate::connection::Reply::Many(_) => Ok(()),
         }
     }

@@ -37,7 +37,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::transport::Transport;
 use crate::commands::Cmd;
 use crate::error::{Error, Result};
-use crate::resp::{DecodeLimits, Decoder, Value};
+use crate::resp::{DecodeLimits, Decoder, Frame, Value};
 
 /// What a caller sends to the driver.
 pub(crate) struct Request {
@@ -65,11 +65,12 @@ pub enum Expect {
     UnsubscribeAll,
 }
 
-/// The reply, or replies, of a request.
+/// The reply, or replies, of a request, as frames: the caller, not the driver, takes them
+/// apart, so the driver's time goes to the socket and a typed decoder can read a frame in place.
 #[derive(Debug)]
 pub enum Reply {
-    One(Value),
-    Many(Vec<Value>),
+    One(Frame),
+    Many(Vec<Frame>),
 }
 
 /// State the driver and the connection's handles share.
@@ -135,7 +136,7 @@ impl Shared {
 struct InFlight {
     reply: Option<oneshot::Sender<Result<Reply>>>,
     expect: Expect,
-    collected: Vec<Value>,
+    collected: Vec<Frame>,
     /// Offset of its first byte in the stream of everything this connection wrote: it has been
     /// (at least partly) sent once `written` passes it.
     start: u64,
@@ -342,7 +343,7 @@ impl Driver {
                 self.read_since_write = true;
                 while let Some(frame) = self
                     .decoder
-                    .decode(&mut self.read_buf)
+                    .decode_frame(&mut self.read_buf)
                     .map_err(|e| e.at_node(&self.shared.node))?
                 {
                     self.dispatch(frame)?;
@@ -352,17 +353,24 @@ impl Driver {
         }
     }
 
-    fn dispatch(&mut self, frame: Value) -> Result<()> {
-        match frame {
-            Value::Push(items) => self.on_push(items),
-            Value::Array(items) if self.resp2_pubsub && is_pubsub_frame(&items) => {
-                self.on_push(items)
-            }
-            Value::Array(items) if self.front_expects_confirmation() && is_pubsub_frame(&items) => {
+    /// Hands a frame to the request it answers; push frames, and RESP2 pub/sub messages (plain
+    /// arrays), are the only ones the driver takes apart.
+    fn dispatch(&mut self, frame: Frame) -> Result<()> {
+        let maybe_pubsub = match frame.type_byte() {
+            b'>' => true,
+            b'*' => self.resp2_pubsub || self.front_expects_confirmation(),
+            _ => false,
+        };
+        if !maybe_pubsub {
+            return self.on_reply(frame);
+        }
+        match frame.parse().map_err(|e| e.at_node(&self.shared.node))? {
+            Value::Push(items) => self.on_push(frame, items),
+            Value::Array(items) if is_pubsub_frame(&items) => {
                 self.resp2_pubsub = true;
-                self.on_push(items)
+                self.on_push(frame, items)
             }
-            reply => self.on_reply(reply),
+            _ => self.on_reply(frame),
         }
     }
 
@@ -372,11 +380,12 @@ impl Driver {
             .is_some_and(|f| !matches!(f.expect, Expect::Replies(_)))
     }
 
-    fn on_reply(&mut self, reply: Value) -> Result<()> {
+    fn on_reply(&mut self, reply: Frame) -> Result<()> {
         let Some(front) = self.in_flight.front_mut() else {
+            let kind = reply.parse().map_or("malformed", |v| v.kind());
             return Err(Error::Protocol {
                 node: self.shared.node.clone(),
-                reason: format!("a {} reply came with no request waiting", reply.kind()),
+                reason: format!("a {kind} reply came with no request waiting"),
             });
         };
         match front.expect {
@@ -404,7 +413,8 @@ impl Driver {
         }
     }
 
-    fn on_push(&mut self, items: Vec<Value>) -> Result<()> {
+    /// A push frame (or RESP2 pub/sub message) `frame`, taken apart into `items`.
+    fn on_push(&mut self, frame: Frame, items: Vec<Value>) -> Result<()> {
         // Every confirmation updates what the connection is subscribed to, whether a request
         // waits for it or not.
         let left_of_kind = confirmation_kind(&items).map(|kind| {
@@ -433,7 +443,7 @@ impl Driver {
                 Expect::UnsubscribeAll | Expect::Replies(_) => None,
             };
             if let Some(done) = done {
-                front.collected.push(Value::Push(items));
+                front.collected.push(frame);
                 self.complete_front_if(done);
                 return Ok(());
             }

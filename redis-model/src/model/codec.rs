@@ -4,11 +4,9 @@
 //! JSON: a `u32` becomes its decimal digits, a vector its little-endian `FLOAT32` bytes (the
 //! form RediSearch indexes), a tag list its elements joined by the tag separator.
 
-use bytes::Bytes;
-
 use crate::commands::Cmd;
 use crate::error::{Error, Result};
-use crate::resp::Value;
+use crate::resp::{Frame, FrameReader};
 
 /// Per-field settings the codec needs.
 #[derive(Clone, Copy, Debug)]
@@ -345,77 +343,109 @@ impl HashWriter {
     }
 }
 
-/// The fields of a hash read back, for derived code to decode.
+/// The fields of a hash read back, for derived code to decode. It reads them in place from
+/// the reply's frame: no value is built for a field the model does not want.
 #[derive(Debug)]
 pub struct HashReader<'a> {
-    key: &'a str,
-    /// The fields not looked at yet, in the order they came. Redis returns a hash's fields in
-    /// the order they were written, which is the order the derived code reads them, so the
+    /// The document's key, for errors only.
+    key: &'a [u8],
+    /// At the fields not looked at yet, in the order they came. Redis returns a hash's fields
+    /// in the order they were written, which is the order the derived code reads them, so the
     /// field asked for is nearly always the next one.
-    ahead: std::vec::IntoIter<(Value, Value)>,
-    /// Fields passed over while looking for another.
-    passed: Vec<(Value, Value)>,
+    ahead: FrameReader<'a>,
+    /// How many field-value pairs `ahead` still holds.
+    left: usize,
+    /// Fields passed over while looking for another: the name, and the value if it is a string.
+    passed: Vec<(&'a [u8], Option<&'a [u8]>)>,
 }
 
 impl<'a> HashReader<'a> {
-    #[doc(hidden)]
-    pub fn new(key: &'a str, reply: Value) -> Result<Self> {
-        Ok(Self::from_pairs(key, crate::resp::pairs(reply)?))
+    /// The fields of the map (or RESP2 array of pairs) that `reader` is at: an `HGETALL`
+    /// reply, or a search hit's attributes.
+    pub(crate) fn new(key: &'a [u8], mut reader: FrameReader<'a>) -> Result<Self> {
+        let left = reader.pairs()?;
+        Ok(HashReader {
+            key,
+            ahead: reader,
+            left,
+            passed: Vec::new(),
+        })
     }
 
-    /// From field-value pairs already taken apart (a search hit's attributes).
-    pub(crate) fn from_pairs(key: &'a str, fields: Vec<(Value, Value)>) -> Self {
-        HashReader {
-            key,
-            ahead: fields.into_iter(),
-            passed: Vec::new(),
-        }
+    /// The fields of the `HGETALL` reply `frame` for the document at `key`.
+    #[doc(hidden)]
+    pub fn from_frame(key: &'a str, frame: &'a Frame) -> Result<Self> {
+        Self::new(key.as_bytes(), frame.reader())
     }
 
     /// Whether the hash has no fields (the key does not exist).
     pub fn is_empty(&self) -> bool {
-        self.ahead.len() == 0 && self.passed.is_empty()
+        self.left == 0 && self.passed.is_empty()
     }
 
     /// Reads one field (called by derived code). A value that does not parse, or a required
     /// field that is missing, is [`Error::Decode`] naming the key and the field.
     pub fn field<T: HashValue>(&mut self, name: &'static str, opts: FieldOpts) -> Result<T> {
-        let is_it =
-            |(k, _): &(Value, Value)| string(k).is_some_and(|k| k.as_ref() == name.as_bytes());
-        let found = match self.passed.iter().position(is_it) {
-            Some(i) => Some(self.passed.swap_remove(i)),
-            None => loop {
-                match self.ahead.next() {
-                    Some(pair) if is_it(&pair) => break Some(pair),
-                    Some(pair) => self.passed.push(pair),
-                    None => break None,
-                }
-            },
-        };
-        match found {
-            Some((_, raw)) => {
-                let raw = string(&raw).ok_or_else(|| self.error(name, "not a string"))?;
-                T::read(raw, opts).map_err(|reason| self.error(name, reason))
-            }
+        match self.take(name)? {
+            Some(Some(raw)) => T::read(raw, opts).map_err(|reason| self.error(name, reason)),
+            Some(None) => Err(self.error(name, "not a string")),
             None => T::missing().ok_or_else(|| self.error(name, "required field is missing")),
+        }
+    }
+
+    /// The field `name`, as it came: `None` when there is none, `Some(None)` when its value is
+    /// no string.
+    pub(crate) fn take(&mut self, name: &str) -> Result<Option<Option<&'a [u8]>>> {
+        let wanted = name.as_bytes();
+        if let Some(i) = self.passed.iter().position(|(k, _)| *k == wanted) {
+            return Ok(Some(self.passed.swap_remove(i).1));
+        }
+        loop {
+            match self.next_pair()? {
+                Some((Some(k), v)) if k == wanted => return Ok(Some(v)),
+                Some((Some(k), v)) => self.passed.push((k, v)),
+                // A field name that is no string cannot be asked for.
+                Some((None, _)) => {}
+                None => return Ok(None),
+            }
         }
     }
 
     /// A decode error for `field` of this document.
     pub fn error(&self, field: &str, reason: impl Into<String>) -> Error {
         Error::Decode {
-            key: self.key.to_owned(),
+            // Redis keys are nearly always UTF-8; the key only names the document.
+            key: String::from_utf8_lossy(self.key).into_owned(),
             field: Some(field.to_owned()),
             reason: reason.into(),
         }
     }
-}
 
-/// The bytes of a hash field name or value: Redis sends them as bulk strings.
-fn string(v: &Value) -> Option<&Bytes> {
-    match v {
-        Value::BulkString(b) | Value::SimpleString(b) => Some(b),
-        _ => None,
+    /// The reader just past the hash, the fields nobody asked for passed over.
+    pub(crate) fn finish(mut self) -> Result<FrameReader<'a>> {
+        while self.next_pair()?.is_some() {}
+        Ok(self.ahead)
+    }
+
+    /// The next field's name and value, each when it is a string.
+    #[allow(clippy::type_complexity)]
+    fn next_pair(&mut self) -> Result<Option<(Option<&'a [u8]>, Option<&'a [u8]>)>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        let name = self.string()?;
+        Ok(Some((name, self.string()?)))
+    }
+
+    /// The next element's bytes if it is a string (Redis sends hash fields as bulk strings);
+    /// anything else is passed over.
+    fn string(&mut self) -> Result<Option<&'a [u8]>> {
+        let token = self.ahead.next_value()?;
+        if token.bytes().is_none() {
+            self.ahead.skip_children(token)?;
+        }
+        Ok(token.bytes())
     }
 }
 

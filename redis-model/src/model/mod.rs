@@ -85,7 +85,7 @@ pub trait RedisModel: Sized + Send + Sync + 'static {
     }
 
     /// Decodes a hash (hash storage).
-    fn decode_hash(reader: HashReader<'_>) -> Result<Self> {
+    fn decode_hash(reader: &mut HashReader<'_>) -> Result<Self> {
         Err(reader.error(
             Self::meta().id_field,
             "the model is stored as JSON, not as a hash",

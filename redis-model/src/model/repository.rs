@@ -8,16 +8,14 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::codec::HashReader;
 use super::key::key;
 use super::{HashValue, HashWriter, ModelId, RedisModel, Storage, Ulid};
 use crate::client::Client;
-use crate::commands::{cmd, Cmd, Commands};
+use crate::commands::{self, cmd, Cmd, Commands};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
-use crate::resp::{FromRedis, Value};
+use crate::resp::{Frame, Token, Value};
 use crate::search::migrate::{self, Migration};
 use crate::search::query::Query;
 use crate::search::vector::VectorQuery;
@@ -332,8 +330,8 @@ impl<M: RedisModel> Repository<M> {
     /// decode is [`Error::Decode`] naming the key and the field.
     pub async fn get(&self, id: impl Display) -> Result<Option<M>> {
         let key = self.key(id);
-        let reply = self.client.send::<Value>(self.read(&key)).await?;
-        decode_read::<M>(&key, reply)
+        let reply = commands::send_frame(&self.client, self.read(&key)).await?;
+        decode_read::<M>(&key, &reply)
     }
 
     /// The documents with these ids, in order, `None` where there is none.
@@ -345,12 +343,12 @@ impl<M: RedisModel> Repository<M> {
     pub(crate) async fn get_keys(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
-            let mut pipe = Pipeline::new();
-            for key in chunk {
-                pipe.add(self.read(key));
-            }
-            for (key, reply) in chunk.iter().zip(self.client.pipeline(pipe).await?) {
-                out.push(decode_read::<M>(key, reply?)?);
+            let reads = chunk.iter().map(|key| self.read(key)).collect();
+            for (key, reply) in chunk
+                .iter()
+                .zip(commands::send_frames(&self.client, reads).await?)
+            {
+                out.push(decode_read::<M>(key, &reply?)?);
             }
         }
         Ok(out)
@@ -538,18 +536,22 @@ fn check_write(write: &Write, results: impl Iterator<Item = Result<Value>>) -> R
     Ok(())
 }
 
-fn decode_read<M: RedisModel>(key: &str, reply: Value) -> Result<Option<M>> {
+/// The document in an `HGETALL` or `JSON.GET` reply, read in place.
+fn decode_read<M: RedisModel>(key: &str, reply: &Frame) -> Result<Option<M>> {
     match M::meta().storage {
         Storage::Hash => {
-            let reader = HashReader::new(key, reply)?;
-            if reader.is_empty() {
+            let mut hash = HashReader::from_frame(key, reply)?;
+            if hash.is_empty() {
                 return Ok(None);
             }
-            M::decode_hash(reader).map(Some)
+            M::decode_hash(&mut hash).map(Some)
         }
-        Storage::Json => match Option::<Bytes>::from_redis(reply)? {
-            None => Ok(None),
-            Some(json) => M::decode_json(key, &json).map(Some),
+        Storage::Json => match reply.reader().next_value()? {
+            Token::Nil => Ok(None),
+            token => match token.bytes() {
+                Some(json) => M::decode_json(key, json).map(Some),
+                None => Err(reply.reader().mismatch("JSON document")),
+            },
         },
     }
 }

@@ -13,9 +13,10 @@
 //! never used to allocate; aggregates are allocated once their elements are all in the buffer
 //! (each takes at least three bytes, so the allocation is bounded by what was received).
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
-use super::value::{ServerError, Value};
+use super::frame::{self, Frame};
+use super::value::Value;
 use crate::error::{Error, Result};
 
 /// Caps that protect the client from a broken or hostile server.
@@ -69,17 +70,19 @@ impl Decoder {
     /// Splits the next complete frame off `buf` and parses it; `Ok(None)` when more bytes are
     /// needed. After an error the decoder and the buffer are unusable: drop the connection.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>> {
+        self.decode_frame(buf)?.map(|f| f.parse()).transpose()
+    }
+
+    /// Splits the next complete frame off `buf`, checked but not taken apart; `Ok(None)` when
+    /// more bytes are needed. Errors as for [`Decoder::decode`].
+    pub fn decode_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>> {
         let Some(len) = self.scan(buf)? else {
             return Ok(None);
         };
         self.pos = 0;
         self.open.clear();
         self.line_searched = 0;
-        let frame = buf.split_to(len).freeze();
-        let mut at = 0;
-        let value = parse(&frame, &mut at)?;
-        debug_assert_eq!(at, len, "scan and parse disagree on the frame's end");
-        Ok(Some(value))
+        Ok(Some(Frame::new(buf.split_to(len).freeze())))
     }
 
     /// Finds the end of the frame at the start of `buf`.
@@ -90,7 +93,12 @@ impl Decoder {
             };
             let mut end = after_line;
             match kind {
-                b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => {}
+                b'+' | b'-' => {}
+                b':' => drop(frame::integer(line)?),
+                b'_' => frame::null(line)?,
+                b'#' => drop(frame::boolean(line)?),
+                b',' => drop(frame::double(line)?),
+                b'(' => drop(frame::big_number(line)?),
                 b'$' | b'!' | b'=' => {
                     if let Some(len) = self.length(line, kind == b'$')? {
                         if len > self.limits.max_bulk_len {
@@ -105,6 +113,9 @@ impl Decoder {
                         };
                         if &buf[end - 2..end] != b"\r\n" {
                             return Err(Error::protocol("bulk string not terminated by CRLF"));
+                        }
+                        if kind == b'=' {
+                            frame::verbatim(&buf[after_line..end - 2])?;
                         }
                     }
                 }
@@ -172,10 +183,7 @@ impl Decoder {
         {
             self.examined += rest.len() - from;
         }
-        let found = rest[from..]
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .map(|n| from + n);
+        let found = frame::find_crlf(&rest[from..]).map(|n| from + n);
         self.line_searched = if found.is_some() { 0 } else { rest.len() };
         // The cap holds for a complete line as for a partial one, so that the same bytes are
         // accepted or refused however the reads split them. A partial line may end in the `\r`
@@ -198,141 +206,14 @@ impl Decoder {
                 "streamed RESP3 aggregates are not supported",
             ));
         }
-        let n = parse_int(line)?;
-        usize::try_from(n)
-            .map(Some)
-            .map_err(|_| Error::protocol(format!("negative length {n}")))
+        frame::length(line).map(Some)
     }
-}
-
-/// Parses the frame at `*at` of a buffer the scan found complete.
-fn parse(buf: &Bytes, at: &mut usize) -> Result<Value> {
-    let kind = buf[*at];
-    let start = *at + 1;
-    let eol = start
-        + buf[start..]
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| Error::protocol("frame ended early"))?;
-    let line = &buf[start..eol];
-    *at = eol + 2;
-    let value = match kind {
-        b'+' => Value::SimpleString(buf.slice(start..eol)),
-        b'-' => Value::Error(ServerError::new(buf.slice(start..eol))),
-        b':' => Value::Integer(parse_int(line)?),
-        b'_' => {
-            if !line.is_empty() {
-                return Err(Error::protocol("null frame with content"));
-            }
-            Value::Nil
-        }
-        b'#' => match line {
-            b"t" => Value::Boolean(true),
-            b"f" => Value::Boolean(false),
-            _ => return Err(Error::protocol("boolean is neither t nor f")),
-        },
-        b',' => Value::Double(
-            std::str::from_utf8(line)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| Error::protocol("malformed double"))?,
-        ),
-        b'(' => {
-            let digits = line.strip_prefix(b"-").unwrap_or(line);
-            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-                return Err(Error::protocol("malformed big number"));
-            }
-            Value::BigNumber(buf.slice(start..eol))
-        }
-        b'$' | b'!' | b'=' => {
-            if line == b"-1" {
-                return Ok(Value::Nil);
-            }
-            let len = parse_int(line)? as usize;
-            let body = buf.slice(*at..*at + len);
-            *at += len + 2;
-            match kind {
-                b'$' => Value::BulkString(body),
-                b'!' => Value::Error(ServerError::new(body)),
-                _ => {
-                    if body.len() < 4 || body[3] != b':' {
-                        return Err(Error::protocol("verbatim string without a format"));
-                    }
-                    Value::Verbatim {
-                        format: [body[0], body[1], body[2]],
-                        text: body.slice(4..),
-                    }
-                }
-            }
-        }
-        b'*' | b'~' | b'>' => {
-            if line == b"-1" {
-                return Ok(Value::Nil);
-            }
-            let n = parse_int(line)? as usize;
-            let mut items = Vec::with_capacity(n);
-            for _ in 0..n {
-                items.push(parse(buf, at)?);
-            }
-            match kind {
-                b'*' => Value::Array(items),
-                b'~' => Value::Set(items),
-                _ => Value::Push(items),
-            }
-        }
-        b'%' | b'|' => {
-            let n = parse_int(line)? as usize;
-            let mut pairs = Vec::with_capacity(n);
-            for _ in 0..n {
-                let k = parse(buf, at)?;
-                let v = parse(buf, at)?;
-                pairs.push((k, v));
-            }
-            if kind == b'%' {
-                Value::Map(pairs)
-            } else {
-                Value::Attribute {
-                    attributes: pairs,
-                    value: Box::new(parse(buf, at)?),
-                }
-            }
-        }
-        _ => return Err(Error::protocol("unknown RESP type byte")),
-    };
-    Ok(value)
-}
-
-/// A strict decimal `i64`: an optional `-` and digits, nothing else.
-fn parse_int(line: &[u8]) -> Result<i64> {
-    let (negative, digits) = match line.strip_prefix(b"-") {
-        Some(d) => (true, d),
-        None => (false, line),
-    };
-    if digits.is_empty() || digits.len() > 19 {
-        return Err(Error::protocol("malformed integer"));
-    }
-    let mut n: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(Error::protocol("malformed integer"));
-        }
-        let digit = i64::from(d - b'0');
-        n = n
-            .checked_mul(10)
-            .and_then(|n| {
-                if negative {
-                    n.checked_sub(digit)
-                } else {
-                    n.checked_add(digit)
-                }
-            })
-            .ok_or_else(|| Error::protocol("integer out of range"))?;
-    }
-    Ok(n)
 }
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     fn decode_all(input: &[u8]) -> Result<Option<Value>> {

@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
-use super::{encode_value, DecodeLimits, Decoder, ServerError, Value};
+use super::{encode_value, DecodeLimits, Decoder, Frame, ServerError, Value};
 
 fn line() -> impl Strategy<Value = Bytes> {
     // Simple strings and errors are lines: no CR or LF inside.
@@ -75,6 +75,24 @@ proptest! {
         }
         prop_assert_eq!(decoded, values);
         prop_assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn reader_skips_exactly_one_frame(v in value()) {
+        let mut wire = BytesMut::new();
+        encode_value(&v, &mut wire);
+        let frame = Decoder::default().decode_frame(&mut wire).unwrap().unwrap();
+        let mut reader = frame.reader();
+        reader.skip().unwrap();
+        prop_assert!(reader.next().is_err(), "nothing after the frame");
+    }
+
+    #[test]
+    fn unchecked_bytes_never_panic_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let frame = Frame::new(Bytes::from(bytes));
+        let _ = frame.parse();
+        let _ = frame.reader().skip();
+        let _ = frame.reader().pairs();
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Queries: `FT.SEARCH` built from an [`Expr`], its replies decoded into models.
 
-use bytes::Bytes;
 use futures_core::Stream;
 
 use super::expr::Expr;
 use super::field::SortField;
-use crate::commands::{cmd, Cmd, Commands};
+use crate::commands::{cmd, send_frame, Cmd, Commands};
 use crate::error::{Error, Result};
+use crate::model::codec::FieldOpts;
 use crate::model::{HashReader, RedisModel, Repository, Storage};
-use crate::resp::{pairs, FromRedis, Value};
+use crate::resp::{pairs, Frame, FrameReader, FromRedis, Token, Value};
 
 /// Sort direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +79,8 @@ impl<'r, M: RedisModel> Query<'r, M> {
     pub async fn all(self) -> Result<Vec<M>> {
         match self.limit {
             Some((offset, n)) => {
-                let reply = self.repo.client().send(self.search(offset, n)?).await?;
-                Ok(decode_search::<M, _>(reply, None, |m, _| Ok(m))?.items)
+                let reply = send_frame(self.repo.client(), self.search(offset, n)?).await?;
+                Ok(decode_search::<M, _>(&reply, None, |m, _| Ok(m))?.items)
             }
             None => {
                 let mut out = Vec::new();
@@ -96,8 +96,8 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// The first match.
     pub async fn first(self) -> Result<Option<M>> {
         let offset = self.limit.map_or(0, |(o, _)| o);
-        let reply = self.repo.client().send(self.search(offset, 1)?).await?;
-        Ok(decode_search::<M, _>(reply, None, |m, _| Ok(m))?
+        let reply = send_frame(self.repo.client(), self.search(offset, 1)?).await?;
+        Ok(decode_search::<M, _>(&reply, None, |m, _| Ok(m))?
             .items
             .into_iter()
             .next())
@@ -105,18 +105,15 @@ impl<'r, M: RedisModel> Query<'r, M> {
 
     /// How many documents match.
     pub async fn count(self) -> Result<u64> {
-        let reply = self.repo.client().send(self.search(0, 0)?).await?;
-        Ok(decode_search::<M, _>(reply, None, |_, _| Ok(()))?.total)
+        let reply = send_frame(self.repo.client(), self.search(0, 0)?).await?;
+        Ok(decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total)
     }
 
     /// Page `page` (from 0) of `size` matches, with the total.
     pub async fn page(self, page: u64, size: u64) -> Result<Page<M>> {
-        let reply = self
-            .repo
-            .client()
-            .send(self.search(page.saturating_mul(size), size)?)
-            .await?;
-        let page = decode_search::<M, _>(reply, None, |m, _| Ok(m))?;
+        let search = self.search(page.saturating_mul(size), size)?;
+        let reply = send_frame(self.repo.client(), search).await?;
+        let page = decode_search::<M, _>(&reply, None, |m, _| Ok(m))?;
         Ok(Page {
             items: page.items,
             total: page.total,
@@ -208,8 +205,8 @@ async fn next_page<M: RedisModel>(
             sort: Some((field, order)),
         } => {
             let count = search_cmd(repo.index_name(), &query, None, 0, 0);
-            let reply = repo.client().send(count).await?;
-            let total = decode_search::<M, _>(reply, None, |_, _| Ok(()))?.total;
+            let reply = send_frame(repo.client(), count).await?;
+            let total = decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total;
             if total == 0 {
                 return Ok((Vec::new(), None));
             }
@@ -270,86 +267,115 @@ pub(crate) struct Hits<T> {
 
 /// Decodes an `FT.SEARCH` reply in RESP3 (a map with `total_results` and `results`) or RESP2
 /// (`[total, key, fields, key, fields, …]`) form: each hit into a model, with the score field
-/// `score_field` (a KNN distance) when asked for, handed to `keep`. Hits are decoded as they
-/// are walked, with nothing collected on the way.
-pub(crate) fn decode_search<M: RedisModel, T>(
-    reply: Value,
-    score_field: Option<&str>,
+/// `score_field` (a KNN distance) when asked for, handed to `keep`. The hits are read in place
+/// from the frame as they are walked, with nothing built or collected on the way.
+pub(crate) fn decode_search<'f, M: RedisModel, T>(
+    reply: &'f Frame,
+    score_field: Option<&'static str>,
     mut keep: impl FnMut(M, Option<f64>) -> Result<T>,
 ) -> Result<Hits<T>> {
-    let mut hit = |id: &Bytes, attrs: Value| -> Result<T> {
-        // The key is only for errors; Redis keys are nearly always UTF-8.
-        let key = String::from_utf8_lossy(id);
-        let (model, score) = decode_hit::<M>(&key, attrs, score_field)?;
+    let mut hit = |id: &'f [u8], attrs: &mut FrameReader<'f>| -> Result<T> {
+        let (model, score) = decode_hit::<M>(id, attrs, score_field)?;
         keep(model, score)
     };
-    match reply {
-        Value::Map(fields) => {
+    let mut r = reply.reader();
+    let mut items = Vec::new();
+    match r.next_value()? {
+        Token::Map(n) => {
             let mut total = 0;
-            let mut items = Vec::new();
-            for (k, v) in fields {
-                match k.as_bytes().map(|b| b.as_ref()) {
-                    Some(b"total_results") => total = u64::from_redis(v)?,
+            for _ in 0..n {
+                match r.next_value()?.bytes() {
+                    Some(b"total_results") => total = r.uint()?,
                     Some(b"results") => {
-                        let rows = Vec::<Value>::from_redis(v)?;
-                        items.reserve_exact(rows.len());
-                        for row in rows {
-                            let mut id = None;
-                            let mut attrs = Value::Map(Vec::new());
-                            for (k, v) in pairs(row)? {
-                                match k.as_bytes().map(|b| b.as_ref()) {
-                                    Some(b"id") => id = Some(Bytes::from_redis(v)?),
-                                    Some(b"extra_attributes") => attrs = v,
-                                    _ => {}
-                                }
-                            }
-                            let id =
-                                id.ok_or_else(|| Error::protocol("FT.SEARCH result without id"))?;
-                            items.push(hit(&id, attrs)?);
+                        let rows = r.array("FT.SEARCH results")?;
+                        items.reserve_exact(rows);
+                        for _ in 0..rows {
+                            items.push(decode_row(&mut r, &mut hit)?);
                         }
                     }
-                    _ => {}
+                    // The keys are strings; the values of the others are not wanted.
+                    _ => r.skip()?,
                 }
             }
             Ok(Hits { items, total })
         }
-        Value::Array(rows) => {
-            let mut it = rows.into_iter();
-            let total = u64::from_redis(it.next().unwrap_or(Value::Integer(0)))?;
-            let mut items = Vec::with_capacity(it.len() / 2);
-            while let Some(id) = it.next() {
-                let attrs = it.next().unwrap_or(Value::Array(Vec::new()));
-                items.push(hit(&Bytes::from_redis(id)?, attrs)?);
+        Token::Array(n) => {
+            let total = if n == 0 { 0 } else { r.uint()? };
+            let hits = n.saturating_sub(1);
+            if hits % 2 != 0 {
+                return Err(Error::protocol("FT.SEARCH result without its fields"));
+            }
+            items.reserve_exact(hits / 2);
+            for _ in 0..hits / 2 {
+                let id = r.string("FT.SEARCH result id")?;
+                items.push(hit(id, &mut r)?);
             }
             Ok(Hits { items, total })
         }
-        other => Err(crate::resp::mismatch("FT.SEARCH results", &other)),
+        _ => Err(reply.reader().mismatch("FT.SEARCH results")),
     }
 }
 
-fn decode_hit<M: RedisModel>(
-    key: &str,
-    attrs: Value,
-    score_field: Option<&str>,
+/// One RESP3 result, `{id, extra_attributes, values, …}`, handed to `hit` with its id.
+fn decode_row<'a, T>(
+    r: &mut FrameReader<'a>,
+    hit: &mut impl FnMut(&'a [u8], &mut FrameReader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut id = None;
+    let mut attrs = None;
+    let mut done = None;
+    for _ in 0..r.pairs()? {
+        match r.next_value()?.bytes() {
+            Some(b"id") => id = Some(r.string("FT.SEARCH result id")?),
+            // The id comes first: the attributes are then decoded where they are, in one pass.
+            Some(b"extra_attributes") => match id {
+                Some(id) => done = Some(hit(id, r)?),
+                None => {
+                    attrs = Some(r.clone());
+                    r.skip()?;
+                }
+            },
+            _ => r.skip()?,
+        }
+    }
+    match (done, id, attrs) {
+        (Some(done), _, _) => Ok(done),
+        (None, Some(id), Some(mut attrs)) => hit(id, &mut attrs),
+        (None, None, _) => Err(Error::protocol("FT.SEARCH result without id")),
+        (None, Some(id), None) => Err(Error::Decode {
+            key: String::from_utf8_lossy(id).into_owned(),
+            field: None,
+            reason: "search result without its fields".into(),
+        }),
+    }
+}
+
+/// The model in one hit's attributes, which `attrs` is at and is moved past, with the score
+/// field `score_field` when asked for.
+fn decode_hit<'a, M: RedisModel>(
+    id: &'a [u8],
+    attrs: &mut FrameReader<'a>,
+    score_field: Option<&'static str>,
 ) -> Result<(M, Option<f64>)> {
-    let mut fields = pairs(attrs)?;
+    let mut fields = HashReader::new(id, attrs.clone())?;
+    let model = match M::meta().storage {
+        Storage::Hash => M::decode_hash(&mut fields)?,
+        Storage::Json => match fields.take("$")? {
+            Some(Some(doc)) => M::decode_json(&String::from_utf8_lossy(id), doc)?,
+            _ => {
+                return Err(Error::Decode {
+                    key: String::from_utf8_lossy(id).into_owned(),
+                    field: None,
+                    reason: "search result without its document".into(),
+                })
+            }
+        },
+    };
     let score = match score_field {
-        Some(f) => take_field(&mut fields, f)
-            .map(f64::from_redis)
-            .transpose()?,
+        Some(f) => fields.field::<Option<f64>>(f, FieldOpts::default())?,
         None => None,
     };
-    let model = match M::meta().storage {
-        Storage::Hash => M::decode_hash(HashReader::from_pairs(key, fields))?,
-        Storage::Json => {
-            let doc = take_field(&mut fields, "$").ok_or_else(|| Error::Decode {
-                key: key.to_owned(),
-                field: None,
-                reason: "search result without its document".into(),
-            })?;
-            M::decode_json(key, &Bytes::from_redis(doc)?)?
-        }
-    };
+    *attrs = fields.finish()?;
     Ok((model, score))
 }
 

@@ -4,7 +4,7 @@ use super::expr::Expr;
 use super::field::VectorField;
 use super::query::decode_search;
 use super::schema::VectorElement;
-use crate::commands::{cmd, Commands};
+use crate::commands::{cmd, send_frame};
 use crate::error::{Error, Result};
 use crate::model::{RedisModel, Repository};
 
@@ -105,8 +105,8 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
             .arg(limit)
             .arg("DIALECT")
             .arg(2);
-        let reply = self.repo.client().send(c).await?;
-        let hits = decode_search::<M, _>(reply, Some(DISTANCE), |m, d| {
+        let reply = send_frame(self.repo.client(), c).await?;
+        let hits = decode_search::<M, _>(&reply, Some(DISTANCE), |m, d| {
             let d = d.ok_or_else(|| Error::protocol("vector hit without its distance"))?;
             Ok((m, d as f32))
         })?;
