@@ -395,6 +395,7 @@ impl<'a> HashReader<'a> {
 
     /// The field `name`, as it came: `None` when there is none, `Some(None)` when its value is
     /// no string.
+    #[inline]
     pub(crate) fn take(&mut self, name: &str) -> Result<Option<Option<&'a [u8]>>> {
         let wanted = name.as_bytes();
         if let Some(i) = self.passed.iter().position(|(k, _)| *k == wanted) {
@@ -429,23 +430,14 @@ impl<'a> HashReader<'a> {
 
     /// The next field's name and value, each when it is a string.
     #[allow(clippy::type_complexity)]
+    #[inline]
     fn next_pair(&mut self) -> Result<Option<(Option<&'a [u8]>, Option<&'a [u8]>)>> {
         if self.left == 0 {
             return Ok(None);
         }
         self.left -= 1;
-        let name = self.string()?;
-        Ok(Some((name, self.string()?)))
-    }
-
-    /// The next element's bytes if it is a string (Redis sends hash fields as bulk strings);
-    /// anything else is passed over.
-    fn string(&mut self) -> Result<Option<&'a [u8]>> {
-        let token = self.ahead.next_value()?;
-        if token.bytes().is_none() {
-            self.ahead.skip_children(token)?;
-        }
-        Ok(token.bytes())
+        let name = self.ahead.string_or_skip()?;
+        Ok(Some((name, self.ahead.string_or_skip()?)))
     }
 }
 

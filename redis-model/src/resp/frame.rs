@@ -179,19 +179,52 @@ impl<'a> FrameReader<'a> {
         })
     }
 
+    /// The next element if it is a bulk string, on a fast path for the element that fills
+    /// hashes and search hits; `None`, with nothing read, for any other element.
+    #[inline]
+    pub(crate) fn bulk(&mut self) -> Option<&'a [u8]> {
+        let rest = self.buf.get(self.at..)?;
+        let (&b'$', after) = rest.split_first()? else {
+            return None;
+        };
+        // At most 18 digits: no overflow, and longer lengths take the general path.
+        let digits = after
+            .iter()
+            .take(18)
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if digits == 0 || after.get(digits..digits + 2) != Some(b"\r\n") {
+            return None;
+        }
+        let len = after[..digits]
+            .iter()
+            .fold(0usize, |n, d| n * 10 + usize::from(d - b'0'));
+        let start = self.at + 1 + digits + 2;
+        let end = start.checked_add(len)?;
+        if self.buf.get(end..end + 2) != Some(b"\r\n") {
+            return None;
+        }
+        self.at = end + 2;
+        Some(&self.buf[start..end])
+    }
+
     /// The next element that is not an attribute: RESP3 attributes annotate the value after
     /// them without changing what it is, so they are passed over.
+    #[inline]
     pub(crate) fn next_value(&mut self) -> Result<Token<'a>> {
-        loop {
-            match self.next()? {
-                Token::Attribute(n) => {
-                    for _ in 0..n.saturating_mul(2) {
-                        self.skip()?;
-                    }
-                }
-                token => return Ok(token),
-            }
+        match self.next()? {
+            Token::Attribute(n) => self.past_attribute(n),
+            token => Ok(token),
         }
+    }
+
+    /// Passes over an attribute's `n` pairs, then reads the value they describe.
+    #[cold]
+    fn past_attribute(&mut self, n: usize) -> Result<Token<'a>> {
+        for _ in 0..n.saturating_mul(2) {
+            self.skip()?;
+        }
+        self.next_value()
     }
 
     /// Passes over one element and everything inside it.
@@ -204,7 +237,7 @@ impl<'a> FrameReader<'a> {
     }
 
     /// Passes over the elements that `token`, just read, holds.
-    pub(crate) fn skip_children(&mut self, token: Token<'a>) -> Result<()> {
+    fn skip_children(&mut self, token: Token<'a>) -> Result<()> {
         for _ in 0..token.children() {
             self.skip()?;
         }
@@ -236,8 +269,24 @@ impl<'a> FrameReader<'a> {
         }
     }
 
+    /// The next element's bytes if it is a string; anything else is passed over.
+    #[inline]
+    pub(crate) fn string_or_skip(&mut self) -> Result<Option<&'a [u8]>> {
+        if let Some(bytes) = self.bulk() {
+            return Ok(Some(bytes));
+        }
+        let token = self.next_value()?;
+        if token.bytes().is_none() {
+            self.skip_children(token)?;
+        }
+        Ok(token.bytes())
+    }
+
     /// The next element's bytes, a string.
     pub(crate) fn string(&mut self, expected: &'static str) -> Result<&'a [u8]> {
+        if let Some(bytes) = self.bulk() {
+            return Ok(bytes);
+        }
         let start = self.clone();
         self.next_value()?
             .bytes()
@@ -290,6 +339,9 @@ fn build(reader: &mut FrameReader<'_>, frame: &Bytes) -> Result<Value> {
         }
         Ok(pairs)
     };
+    if let Some(bulk) = reader.bulk() {
+        return Ok(Value::BulkString(slice(bulk)));
+    }
     Ok(match reader.next()? {
         Token::Nil => Value::Nil,
         Token::Simple(s) => Value::SimpleString(slice(s)),
@@ -463,6 +515,24 @@ mod tests {
         for bad in [&b"$5\r\nab"[..], b"*2\r\n:1\r\n", b":12", b""] {
             let f = Frame::new(Bytes::copy_from_slice(bad));
             assert!(f.parse().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_bulk_fast_path_reads_bulks_only_and_agrees_with_next() {
+        let f = frame(b"*4\r\n$3\r\nabc\r\n$0\r\n\r\n$-1\r\n+ok\r\n");
+        let mut r = f.reader();
+        assert_eq!(r.bulk(), None, "an array header is left to next");
+        assert_eq!(r.next().unwrap(), Token::Array(4));
+        assert_eq!(r.bulk(), Some(&b"abc"[..]));
+        assert_eq!(r.bulk(), Some(&b""[..]));
+        assert_eq!(r.bulk(), None, "a null is left to next");
+        assert_eq!(r.next().unwrap(), Token::Nil);
+        assert_eq!(r.bulk(), None);
+        assert_eq!(r.next().unwrap(), Token::Simple(b"ok"));
+        for bad in [&b"$3\r\nab"[..], b"$3\r\nabcd", b"$x\r\n", b"$3\n"] {
+            let f = Frame::new(Bytes::copy_from_slice(bad));
+            assert_eq!(f.reader().bulk(), None, "{bad:?}");
         }
     }
 

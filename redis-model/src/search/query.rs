@@ -284,7 +284,7 @@ pub(crate) fn decode_search<'f, M: RedisModel, T>(
         Token::Map(n) => {
             let mut total = 0;
             for _ in 0..n {
-                match r.next_value()?.bytes() {
+                match r.string_or_skip()? {
                     Some(b"total_results") => total = r.uint()?,
                     Some(b"results") => {
                         let rows = r.array("FT.SEARCH results")?;
@@ -325,7 +325,7 @@ fn decode_row<'a, T>(
     let mut attrs = None;
     let mut done = None;
     for _ in 0..r.pairs()? {
-        match r.next_value()?.bytes() {
+        match r.string_or_skip()? {
             Some(b"id") => id = Some(r.string("FT.SEARCH result id")?),
             // The id comes first: the attributes are then decoded where they are, in one pass.
             Some(b"extra_attributes") => match id {
