@@ -45,7 +45,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`resp`] | `decode` (incremental, limit-checked), `encode`, [`Value`], [`FromRedis`] |
+//! | [`resp`] | `decode` (incremental, limit-checked), `frame` (a reply borrowed in place, read by the typed decoders), `encode`, [`Value`], [`FromRedis`] |
 //! | [`connection`] | the socket (`transport`: TCP, TLS, Unix), `tls`, `handshake`, and `driver`, the task that owns a socket and pipelines everything queued on it |
 //! | [`pool`] | the bb8 manager: health checks after idle, broken connections retired |
 //! | [`pipeline`] | explicit [`Pipeline`]s, atomic ones, and `auto`: the shared connections that coalesce commands from many tasks |
