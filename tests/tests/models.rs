@@ -1020,3 +1020,257 @@ async fn json_properties_follow_serde_renames() {
     r.row_version = 1;
     assert!(matches!(repo.save(&r).await, Err(Error::Conflict { .. })));
 }
+
+/// A model with every schema option at once, on an integer id, in the storage `$container`
+/// names.
+macro_rules! part_model {
+    ($name:ident, $($container:tt)*) => {
+        #[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[redis($($container)*)]
+        pub struct $name {
+            #[redis(id)]
+            pub number: u64,
+            #[redis(text, weight = 2.5, nostem)]
+            pub title: String,
+            #[redis(text)]
+            pub notes: String,
+            #[redis(tag, separator = "|", case_sensitive, sortable)]
+            pub labels: Vec<String>,
+            #[redis(vector(dim = 2, distance = "l2", type = "float64", algorithm = "flat"))]
+            pub point: [f64; 2],
+            #[redis(vector(
+                dim = 3,
+                distance = "ip",
+                algorithm = "hnsw",
+                m = 12,
+                ef_construction = 150
+            ))]
+            pub direction: [f32; 3],
+        }
+    };
+}
+
+part_model!(Part, prefix = "part");
+part_model!(JsonPart, prefix = "jpart", storage = "json");
+
+/// Every string and number in a reply, depth first: enough to find an option in `FT.INFO`
+/// whichever protocol shaped it.
+fn tokens(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::SimpleString(b) | Value::BulkString(b) => {
+            out.push(String::from_utf8_lossy(b).into_owned())
+        }
+        Value::Integer(i) => out.push(i.to_string()),
+        Value::Double(d) => out.push(d.to_string()),
+        Value::Array(items) | Value::Set(items) => items.iter().for_each(|i| tokens(i, out)),
+        Value::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+            tokens(k, out);
+            tokens(v, out)
+        }),
+        _ => {}
+    }
+}
+
+/// The tokens of one attribute of an index's `FT.INFO`.
+async fn attribute(client: &Client, index: &str, name: &str) -> Vec<String> {
+    let info = client
+        .send::<Value>(cmd("FT.INFO").arg(index))
+        .await
+        .unwrap();
+    let pairs = match info {
+        Value::Map(pairs) => pairs,
+        Value::Array(items) => {
+            let mut it = items.into_iter();
+            std::iter::from_fn(|| Some((it.next()?, it.next()?))).collect()
+        }
+        other => panic!("{other:?}"),
+    };
+    let attributes = pairs
+        .into_iter()
+        .find(|(k, _)| matches!(k, Value::BulkString(b) | Value::SimpleString(b) if &b[..] == b"attributes"))
+        .map(|(_, v)| v)
+        .unwrap();
+    let Value::Array(attributes) = attributes else {
+        panic!("{attributes:?}")
+    };
+    attributes
+        .iter()
+        .map(|a| {
+            let mut t = Vec::new();
+            tokens(a, &mut t);
+            t
+        })
+        .find(|t| t.iter().any(|s| s == name) && t.iter().any(|s| s == "attribute"))
+        .unwrap_or_else(|| panic!("no attribute {name} in {index}"))
+}
+
+/// Each option reaches the server and changes what it matches: weights rank, `nostem` keeps
+/// words whole, case-sensitive tags keep case, a declared separator lets commas through,
+/// FLOAT64 and FLAT vectors, inner product on HNSW with its tuning.
+macro_rules! schema_options {
+    ($client:expr, $model:ident) => {{
+        let client = $client;
+        let parts = client.repository::<$model>();
+        parts.migrate().await.unwrap();
+        let part = |number, title: &str, notes: &str, labels: &[&str], point, direction| $model {
+            number,
+            title: title.into(),
+            notes: notes.into(),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            point,
+            direction,
+        };
+        // Saved in reverse so that ties would come back as 3, 2, 1: any other order is the
+        // server's ranking.
+        parts
+            .save_all(&[
+                part(
+                    3,
+                    "gamma",
+                    "gamma",
+                    &["RED", "b"],
+                    [0.0, 0.5],
+                    [0.6, 0.8, 0.0],
+                ),
+                part(
+                    2,
+                    "beta",
+                    "alpha running",
+                    &["red"],
+                    [1.0, 1.0],
+                    [0.0, 1.0, 0.0],
+                ),
+                part(
+                    1,
+                    "alpha running",
+                    "beta",
+                    &["Red", "a,b"],
+                    [3.0, 4.0],
+                    [1.0, 0.0, 0.0],
+                ),
+            ])
+            .await
+            .unwrap();
+        let got = parts.get(&1).await.unwrap().unwrap();
+        assert_eq!(got.labels, ["Red", "a,b"]);
+        assert_eq!(got.point, [3.0, 4.0]);
+        let f = $model::fields();
+        let numbers = |found: Vec<$model>| found.into_iter().map(|p| p.number).collect::<Vec<_>>();
+
+        // The weighted title outranks the same word in the notes.
+        let ranked = parts
+            .find(f.title.matches("alpha") | f.notes.matches("alpha"))
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(numbers(ranked), [1, 2]);
+        let first_page = parts
+            .find(f.title.matches("alpha") | f.notes.matches("alpha"))
+            .limit(0, 10)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(
+            numbers(first_page),
+            [1, 2],
+            "a page ranks as the whole does"
+        );
+        // `nostem` on the title: "run" misses "running" there, the stemmed notes find it.
+        assert_eq!(parts.find(f.title.matches("run")).count().await.unwrap(), 0);
+        assert_eq!(
+            numbers(parts.find(f.title.matches("running")).all().await.unwrap()),
+            [1]
+        );
+        assert_eq!(
+            numbers(parts.find(f.notes.matches("run")).all().await.unwrap()),
+            [2]
+        );
+        // Case-sensitive tags: three spellings, three documents.
+        for (label, number) in [("Red", 1), ("red", 2), ("RED", 3)] {
+            assert_eq!(
+                numbers(parts.find(f.labels.eq(label)).all().await.unwrap()),
+                [number]
+            );
+        }
+        // With `|` as the separator a comma is part of the tag.
+        assert_eq!(
+            numbers(parts.find(f.labels.eq("a,b")).all().await.unwrap()),
+            [1]
+        );
+        assert_eq!(
+            numbers(parts.find(f.labels.eq("b")).all().await.unwrap()),
+            [3]
+        );
+        assert_eq!(parts.find(f.labels.eq("a")).count().await.unwrap(), 0);
+
+        // FLOAT64, FLAT, L2 (squared): [0, 0.5] at 0.25, [1, 1] at 2, [3, 4] at 25.
+        let near = parts.knn(f.point, &[0.0, 0.0], 3).all().await.unwrap();
+        let near: Vec<(u64, f32)> = near.into_iter().map(|(p, d)| (p.number, d)).collect();
+        assert_eq!(near, [(3, 0.25), (2, 2.0), (1, 25.0)]);
+        let within = parts
+            .vector_range(f.point, &[0.0, 0.0], 2.5)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(within.len(), 2);
+        // Inner product on HNSW: distance is 1 - a·b.
+        let near = parts
+            .knn(f.direction, &[1.0, 0.0, 0.0], 3)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(
+            near.iter().map(|(p, _)| p.number).collect::<Vec<_>>(),
+            [1, 3, 2]
+        );
+        assert!((near[1].1 - 0.4).abs() < 1e-6, "{near:?}");
+
+        // What the server recorded.
+        let index = <$model as RedisModel>::meta().index;
+        let title = attribute(client, index, "title").await;
+        assert!(title.iter().any(|t| t == "NOSTEM"), "{title:?}");
+        assert!(
+            title.windows(2).any(|w| w[0] == "WEIGHT" && w[1] == "2.5"),
+            "{title:?}"
+        );
+        let labels = attribute(client, index, "labels").await;
+        assert!(labels.iter().any(|t| t == "CASESENSITIVE"), "{labels:?}");
+        assert!(
+            labels
+                .windows(2)
+                .any(|w| w[0] == "SEPARATOR" && w[1] == "|"),
+            "{labels:?}"
+        );
+        assert!(labels.iter().any(|t| t == "SORTABLE"), "{labels:?}");
+        let point = attribute(client, index, "point").await;
+        assert!(
+            point.iter().any(|t| t.eq_ignore_ascii_case("FLOAT64")),
+            "{point:?}"
+        );
+        assert!(
+            point.iter().any(|t| t.eq_ignore_ascii_case("FLAT")),
+            "{point:?}"
+        );
+        let direction = attribute(client, index, "direction").await;
+        for (option, value) in [("M", "12"), ("ef_construction", "150")] {
+            assert!(
+                direction
+                    .windows(2)
+                    .any(|w| w[0].eq_ignore_ascii_case(option) && w[1] == value),
+                "{direction:?}"
+            );
+        }
+    }};
+}
+
+#[tokio::test]
+async fn schema_options_reach_the_server_on_hashes() {
+    let (_server, client) = stack().await;
+    schema_options!(&client, Part);
+}
+
+#[tokio::test]
+async fn schema_options_reach_the_server_on_json() {
+    let (_server, client) = stack().await;
+    schema_options!(&client, JsonPart);
+}

@@ -91,12 +91,17 @@ fn json(cont: &Container) -> TokenStream {
             ::core::option::Option::None
         }),
     };
-    // Spanned at the struct name: a missing `Serialize`/`Deserialize` derive is reported there.
+    // The called functions are spanned at the struct name, so a missing `Serialize` or
+    // `Deserialize` derive is reported there; their arguments keep the call site's hygiene, as
+    // the name may come from a `macro_rules!` whose hygiene would hide `self`, `id`, `key` and
+    // `json` from them.
     let span = cont.ident.span();
-    let encode = quote_spanned!(span=>
-        #private::encode_json::<Self, <Self as #private::RedisModel>::Id>(self, (#id_field, id), #version)
+    let encode_fn = quote_spanned!(span=>
+        #private::encode_json::<Self, <Self as #private::RedisModel>::Id>
     );
-    let decode = quote_spanned!(span=> #private::decode_json::<Self>(key, json));
+    let encode = quote!(#encode_fn(self, (#id_field, id), #version));
+    let decode_fn = quote_spanned!(span=> #private::decode_json::<Self>);
+    let decode = quote!(#decode_fn(key, json));
     quote! {
         fn encode_json(
             &self,

@@ -42,8 +42,11 @@ impl<M> PartialEq for Expr<M> {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Node {
     All,
-    /// A rendered leaf condition.
-    Leaf(String),
+    /// A rendered leaf condition; `ranked` when it matches text, whose hits the server scores.
+    Leaf {
+        query: String,
+        ranked: bool,
+    },
     /// A condition that cannot be expressed (no search terms, a too-short prefix); reported
     /// when the query runs.
     Invalid {
@@ -57,7 +60,30 @@ pub(crate) enum Node {
 
 impl<M> Expr<M> {
     pub(crate) fn leaf(query: String) -> Self {
-        Expr::from_node(Node::Leaf(query))
+        Expr::from_node(Node::Leaf {
+            query,
+            ranked: false,
+        })
+    }
+
+    /// A text condition: its hits are scored, so unsorted results come back best first.
+    pub(crate) fn text_leaf(query: String) -> Self {
+        Expr::from_node(Node::Leaf {
+            query,
+            ranked: true,
+        })
+    }
+
+    /// Whether the server ranks the hits: a text condition that is not negated.
+    pub(crate) fn is_ranked(&self) -> bool {
+        fn ranked(node: &Node) -> bool {
+            match node {
+                Node::Leaf { ranked, .. } => *ranked,
+                Node::And(items) | Node::Or(items) => items.iter().any(ranked),
+                Node::All | Node::Invalid { .. } | Node::Not(_) => false,
+            }
+        }
+        ranked(&self.node)
     }
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
@@ -90,7 +116,7 @@ impl<M> Expr<M> {
 fn render(node: &Node, out: &mut String) -> Result<()> {
     match node {
         Node::All => out.push('*'),
-        Node::Leaf(q) => out.push_str(q),
+        Node::Leaf { query, .. } => out.push_str(query),
         Node::Invalid { field, reason } => {
             return Err(Error::InvalidValue {
                 field: (*field).to_owned(),
@@ -290,6 +316,18 @@ mod tests {
         );
         assert_eq!((Expr::all() & a).to_query().unwrap(), "@a:{x}");
         assert!(Expr::<M>::invalid("f", "no terms").to_query().is_err());
+    }
+
+    #[test]
+    fn only_text_not_negated_is_ranked() {
+        let tag = || Expr::<M>::leaf("@a:{x}".into());
+        let text = || Expr::<M>::text_leaf("@t:(x)".into());
+        assert!(!tag().is_ranked());
+        assert!(!Expr::<M>::all().is_ranked());
+        assert!(text().is_ranked());
+        assert!((tag() & text()).is_ranked());
+        assert!((tag() | text()).is_ranked());
+        assert!(!(tag() & !text()).is_ranked());
     }
 
     #[test]

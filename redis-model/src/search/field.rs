@@ -122,14 +122,14 @@ impl<M, S> TextField<M, S> {
         if terms.is_empty() {
             return Expr::invalid(self.name, "the text has no searchable term");
         }
-        Expr::leaf(format!("@{}:({})", self.name, terms.join(" ")))
+        Expr::text_leaf(format!("@{}:({})", self.name, terms.join(" ")))
     }
 
     /// Documents with a word starting with `prefix` (at least two characters, one word).
     pub fn prefix(self, prefix: &str) -> Expr<M> {
         match text_terms(prefix).as_slice() {
             [word] if word.chars().count() >= 2 && word.len() == prefix.len() => {
-                Expr::leaf(format!("@{}:{word}*", self.name))
+                Expr::text_leaf(format!("@{}:{word}*", self.name))
             }
             [word] if word.chars().count() < 2 => {
                 Expr::invalid(self.name, "a prefix needs at least two characters")
@@ -146,7 +146,7 @@ impl<M, S> TextField<M, S> {
         match text_terms(term).as_slice() {
             [word] if word.len() == term.len() => {
                 let pad = "%".repeat(distance as usize);
-                Expr::leaf(format!("@{}:{pad}{word}{pad}", self.name))
+                Expr::text_leaf(format!("@{}:{pad}{word}{pad}", self.name))
             }
             _ => Expr::invalid(self.name, "a fuzzy term must be a single word"),
         }
@@ -162,7 +162,7 @@ impl<M, S> TextField<M, S> {
         if terms.is_empty() {
             return Expr::invalid(self.name, "the phrase has no searchable term");
         }
-        Expr::leaf(format!("@{}:\"{}\"", self.name, terms.join(" ")))
+        Expr::text_leaf(format!("@{}:\"{}\"", self.name, terms.join(" ")))
     }
 }
 

@@ -74,8 +74,9 @@ impl<'r, M: RedisModel> Query<'r, M> {
         ))
     }
 
-    /// Every match (or the [`limit`](Query::limit)ed slice). Without a limit, matches are
-    /// fetched page by page, so even more than the server's result cap come back.
+    /// Every match (or the [`limit`](Query::limit)ed slice), in the order
+    /// [`stream`](Query::stream) gives. Without a limit, matches are fetched page by page, so
+    /// even more than the server's result cap come back.
     pub async fn all(self) -> Result<Vec<M>> {
         match self.limit {
             Some((offset, n)) => {
@@ -122,16 +123,20 @@ impl<'r, M: RedisModel> Query<'r, M> {
 
     /// Walks every match without loading them all at once, past the server's result cap: an
     /// `FT.AGGREGATE` cursor yields the keys a page at a time and each page of documents is
-    /// fetched in one pipeline. Documents deleted meanwhile are skipped. A sorted stream counts
-    /// the matches first (the server sorts only as many rows as it is told to, ten by default),
-    /// so documents added after it started may be left out.
+    /// fetched in one pipeline. Documents deleted meanwhile are skipped. The order is the one
+    /// `FT.SEARCH` gives: by the [`sort_by`](Query::sort_by) field, else best first when the
+    /// query matches text, else the index's own. A sorted or ranked stream counts the matches
+    /// first (the server sorts only as many rows as it is told to, ten by default), so
+    /// documents added after it started may be left out.
     pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
         let repo = self.repo;
+        let rows = match self.sort {
+            Some((field, order)) => Rows::Sorted(field, order),
+            None if self.expr.is_ranked() => Rows::Ranked,
+            None => Rows::Unordered,
+        };
         let first = match self.expr.to_query() {
-            Ok(query) => Step::Start {
-                query,
-                sort: self.sort,
-            },
+            Ok(query) => Step::Start { query, rows },
             Err(e) => Step::Failed(e),
         };
         crate::paged::Paged::new(first, move |step| Box::pin(next_page(repo, step)))
@@ -153,19 +158,34 @@ fn search_cmd(
     c.arg("LIMIT").arg(offset).arg(n).arg("DIALECT").arg(2)
 }
 
-/// The `FT.AGGREGATE` that opens a stream's cursor; sorting `max` rows, when sorted.
-fn open_cursor(index: String, query: &str, sort: Option<(&'static str, Order, u64)>) -> Cmd {
-    let mut c = cmd("FT.AGGREGATE")
-        .arg(index)
-        .arg(query)
-        .arg("LOAD")
-        .arg(1)
-        .arg("@__key");
-    if let Some((field, order, max)) = sort {
+/// The order of a stream's rows.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// As the index holds them: no field to sort by and no text to rank.
+    Unordered,
+    /// Best first, by the server's relevance score.
+    Ranked,
+    /// By a sortable field.
+    Sorted(&'static str, Order),
+}
+
+/// The `FT.AGGREGATE` that opens a stream's cursor; sorting or ranking `max` rows.
+fn open_cursor(index: String, query: &str, rows: Rows, max: u64) -> Cmd {
+    let mut c = cmd("FT.AGGREGATE").arg(index).arg(query);
+    let sort = match rows {
+        Rows::Unordered => None,
+        Rows::Ranked => {
+            c = c.arg("ADDSCORES");
+            Some(("@__score".to_owned(), Order::Desc))
+        }
+        Rows::Sorted(field, order) => Some((format!("@{field}"), order)),
+    };
+    c = c.arg("LOAD").arg(1).arg("@__key");
+    if let Some((field, order)) = sort {
         c = c
             .arg("SORTBY")
             .arg(2)
-            .arg(format!("@{field}"))
+            .arg(field)
             .arg(order_arg(order))
             .arg("MAX")
             .arg(max);
@@ -185,10 +205,7 @@ fn order_arg(order: Order) -> &'static str {
 }
 
 enum Step {
-    Start {
-        query: String,
-        sort: Option<(&'static str, Order)>,
-    },
+    Start { query: String, rows: Rows },
     Read(u64),
     Failed(Error),
 }
@@ -199,18 +216,18 @@ async fn next_page<M: RedisModel>(
     step: Step,
 ) -> Result<(Vec<Result<M>>, Option<Step>)> {
     let c = match step {
-        Step::Start { query, sort: None } => open_cursor(repo.index_name(), &query, None),
         Step::Start {
             query,
-            sort: Some((field, order)),
-        } => {
+            rows: Rows::Unordered,
+        } => open_cursor(repo.index_name(), &query, Rows::Unordered, 0),
+        Step::Start { query, rows } => {
             let count = search_cmd(repo.index_name(), &query, None, 0, 0);
             let reply = send_frame(repo.client(), count).await?;
             let total = decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total;
             if total == 0 {
                 return Ok((Vec::new(), None));
             }
-            open_cursor(repo.index_name(), &query, Some((field, order, total)))
+            open_cursor(repo.index_name(), &query, rows, total)
         }
         Step::Read(id) => cmd("FT.CURSOR")
             .arg("READ")
