@@ -200,8 +200,20 @@ async fn json_crud_round_trip() {
         .await
         .unwrap();
     assert_eq!(raw, r#"["Carol Beaches street"]"#);
+    assert!(users.exists("3").await.unwrap());
+    let got = users.get_many(&["5", "missing", "1"]).await.unwrap();
+    assert_eq!(got[0].as_ref(), Some(&all[4]));
+    assert_eq!(got[1], None);
+    assert_eq!(got[2].as_ref(), Some(&all[0]));
     assert!(users.delete("3").await.unwrap());
+    assert!(!users.delete("3").await.unwrap());
     assert_eq!(users.get("3").await.unwrap(), None);
+    assert!(!users.exists("3").await.unwrap());
+    assert_eq!(users.delete_all(&["1", "2", "nope"]).await.unwrap(), 2);
+    assert_eq!(
+        users.get_many(&["1", "2", "4"]).await.unwrap()[2].as_ref(),
+        Some(&all[3])
+    );
 }
 
 #[tokio::test]
@@ -424,6 +436,112 @@ async fn values_the_index_would_skip_are_refused() {
     ));
 }
 
+/// The queries both storages answer alike, over `people()` saved as `$model`.
+macro_rules! common_queries {
+    ($users:expr, $model:ident) => {{
+        let users = $users;
+        let f = $model::fields();
+        let adults = users
+            .find(f.age.between(18, 65) & f.city.eq("Paris") & !f.skills.any_of(["cobol"]))
+            .sort_by(f.age, Order::Desc)
+            .limit(0, 20)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(ids(&adults), ["1"]);
+
+        let by_age = users
+            .find(f.city.eq("paris"))
+            .sort_by(f.age, Order::Asc)
+            .all()
+            .await
+            .unwrap();
+        let ages: Vec<u32> = by_age.iter().map(|u| u.age).collect();
+        assert_eq!(ages, [17, 34, 40]);
+
+        assert_eq!(
+            users.find(f.name.matches("alice")).count().await.unwrap(),
+            1
+        );
+        // Stemming: "beach" finds "Beaches".
+        assert_eq!(
+            ids(&users.find(f.name.matches("beach")).all().await.unwrap()),
+            ["3"]
+        );
+        assert_eq!(
+            ids(&users.find(f.name.prefix("gra")).all().await.unwrap()),
+            ["4"]
+        );
+        assert_eq!(
+            ids(&users.find(f.name.fuzzy("adamz", 1)).all().await.unwrap()),
+            ["5"]
+        );
+        assert_eq!(
+            ids(&users
+                .find(f.name.phrase("the dan grace"))
+                .all()
+                .await
+                .unwrap()),
+            ["4"]
+        );
+        assert_eq!(
+            ids(&users.find(f.city.eq("New York")).all().await.unwrap()),
+            ["3"]
+        );
+        assert_eq!(
+            ids(&users.find(f.city.eq("São Paulo")).all().await.unwrap()),
+            ["4"]
+        );
+        assert_eq!(
+            ids(&users.find(f.skills.eq("c++")).all().await.unwrap()),
+            ["3"]
+        );
+        assert_eq!(ids(&users.find(f.age.gt(52)).all().await.unwrap()), ["4"]);
+        assert_eq!(
+            ids(&users.find(f.age.gte(52)).all().await.unwrap()),
+            ["3", "4"]
+        );
+        assert_eq!(ids(&users.find(f.age.lt(18)).all().await.unwrap()), ["2"]);
+        assert_eq!(
+            ids(&users
+                .find(f.age.lte(17) | f.age.eq(65))
+                .all()
+                .await
+                .unwrap()),
+            ["2", "4"]
+        );
+        let near = users
+            .find(f.home.within_radius(GeoPoint::new(2.35, 48.85), 1500.0))
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(ids(&near), ["2"]);
+        let first = users
+            .find(f.city.eq("Paris"))
+            .sort_by(f.name, Order::Desc)
+            .first()
+            .await
+            .unwrap();
+        assert_eq!(first.unwrap().id, "5");
+        let page = users
+            .find_all()
+            .sort_by(f.age, Order::Asc)
+            .page(1, 2)
+            .await
+            .unwrap();
+        assert_eq!(page.total, 5);
+        assert_eq!(
+            page.items.iter().map(|u| u.age).collect::<Vec<_>>(),
+            [40, 52]
+        );
+        // A query that cannot be expressed is refused before it is sent.
+        assert!(matches!(
+            users.find(f.name.prefix("g")).all().await,
+            Err(Error::InvalidValue { .. })
+        ));
+    }};
+}
+
 #[tokio::test]
 async fn queries_on_hashes() {
     let (_server, client) = stack().await;
@@ -433,106 +551,7 @@ async fn queries_on_hashes() {
         Migration::Created { .. }
     ));
     users.save_all(&people()).await.unwrap();
-    let f = User::fields();
-
-    let adults = users
-        .find(f.age.between(18, 65) & f.city.eq("Paris") & !f.skills.any_of(["cobol"]))
-        .sort_by(f.age, Order::Desc)
-        .limit(0, 20)
-        .all()
-        .await
-        .unwrap();
-    assert_eq!(ids(&adults), ["1"]);
-
-    let by_age = users
-        .find(f.city.eq("paris"))
-        .sort_by(f.age, Order::Asc)
-        .all()
-        .await
-        .unwrap();
-    let ages: Vec<u32> = by_age.iter().map(|u| u.age).collect();
-    assert_eq!(ages, [17, 34, 40]);
-
-    assert_eq!(
-        users.find(f.name.matches("alice")).count().await.unwrap(),
-        1
-    );
-    // Stemming: "beach" finds "Beaches".
-    assert_eq!(
-        ids(&users.find(f.name.matches("beach")).all().await.unwrap()),
-        ["3"]
-    );
-    assert_eq!(
-        ids(&users.find(f.name.prefix("gra")).all().await.unwrap()),
-        ["4"]
-    );
-    assert_eq!(
-        ids(&users.find(f.name.fuzzy("adamz", 1)).all().await.unwrap()),
-        ["5"]
-    );
-    assert_eq!(
-        ids(&users
-            .find(f.name.phrase("the dan grace"))
-            .all()
-            .await
-            .unwrap()),
-        ["4"]
-    );
-    assert_eq!(
-        ids(&users.find(f.city.eq("New York")).all().await.unwrap()),
-        ["3"]
-    );
-    assert_eq!(
-        ids(&users.find(f.city.eq("São Paulo")).all().await.unwrap()),
-        ["4"]
-    );
-    assert_eq!(
-        ids(&users.find(f.skills.eq("c++")).all().await.unwrap()),
-        ["3"]
-    );
-    assert_eq!(ids(&users.find(f.age.gt(52)).all().await.unwrap()), ["4"]);
-    assert_eq!(
-        ids(&users.find(f.age.gte(52)).all().await.unwrap()),
-        ["3", "4"]
-    );
-    assert_eq!(ids(&users.find(f.age.lt(18)).all().await.unwrap()), ["2"]);
-    assert_eq!(
-        ids(&users
-            .find(f.age.lte(17) | f.age.eq(65))
-            .all()
-            .await
-            .unwrap()),
-        ["2", "4"]
-    );
-    let near = users
-        .find(f.home.within_radius(GeoPoint::new(2.35, 48.85), 1500.0))
-        .all()
-        .await
-        .unwrap();
-    assert_eq!(ids(&near), ["2"]);
-    let first = users
-        .find(f.city.eq("Paris"))
-        .sort_by(f.name, Order::Desc)
-        .first()
-        .await
-        .unwrap();
-    assert_eq!(first.unwrap().id, "5");
-    let page = users
-        .find_all()
-        .sort_by(f.age, Order::Asc)
-        .page(1, 2)
-        .await
-        .unwrap();
-    assert_eq!(page.total, 5);
-    assert_eq!(
-        page.items.iter().map(|u| u.age).collect::<Vec<_>>(),
-        [40, 52]
-    );
-    // A query that cannot be expressed is refused before it is sent.
-    assert!(matches!(
-        users.find(f.name.prefix("g")).all().await,
-        Err(Error::InvalidValue { .. })
-    ));
+    common_queries!(&users, User);
 }
 
 #[tokio::test]
@@ -544,28 +563,10 @@ async fn queries_on_json() {
         .save_all(&people().iter().map(json_user).collect::<Vec<_>>())
         .await
         .unwrap();
+    common_queries!(&users, JsonUser);
+    // A property of a nested struct, indexed by its JSON path under an alias.
     let f = JsonUser::fields();
-    let found = users
-        .find(f.age.between(18, 65) & f.city.eq("Paris") & !f.skills.any_of(["cobol"]))
-        .all()
-        .await
-        .unwrap();
-    assert_eq!(ids(&found), ["1"]);
-    assert_eq!(
-        ids(&users.find(f.skills.eq("c++")).all().await.unwrap()),
-        ["3"]
-    );
     assert_eq!(users.find(f.country.eq("France")).count().await.unwrap(), 3);
-    let sorted = users
-        .find(f.city.eq("Paris"))
-        .sort_by(f.age, Order::Desc)
-        .all()
-        .await
-        .unwrap();
-    assert_eq!(
-        sorted.iter().map(|u| u.age).collect::<Vec<_>>(),
-        [40, 34, 17]
-    );
     let near = users
         .knn(f.embedding, &[1.0, 0.0, 0.0, 0.0], 2)
         .all()
