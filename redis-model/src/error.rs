@@ -126,7 +126,7 @@ pub enum Error {
     Decode {
         /// The document's key.
         key: String,
-        /// The field, when one is to blame.
+        /// The field, when one is to blame: a hash field, or a JSON path such as `address.city`.
         field: Option<String>,
         /// What is wrong (never the stored value itself).
         reason: String,

@@ -402,10 +402,34 @@ async fn bad_stored_data_is_a_decode_error() {
         )
         .await
         .unwrap();
-    assert!(matches!(
-        client.repository::<JsonUser>().get("1").await,
-        Err(Error::Decode { .. })
-    ));
+    match client.repository::<JsonUser>().get("1").await {
+        Err(Error::Decode { key, reason, .. }) => {
+            assert_eq!(key, "juser:1");
+            assert!(reason.contains("missing field"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A value of the wrong type, deep in the document, is named by its path.
+    let jusers = client.repository::<JsonUser>();
+    jusers.save(&json_user(&people()[0])).await.unwrap();
+    client
+        .send::<()>(
+            cmd("JSON.SET")
+                .arg("juser:1")
+                .arg("$.address.country")
+                .arg("7"),
+        )
+        .await
+        .unwrap();
+    match jusers.get("1").await {
+        Err(Error::Decode { key, field, .. }) => {
+            assert_eq!(
+                (key.as_str(), field.as_deref()),
+                ("juser:1", Some("address.country"))
+            )
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -510,9 +510,33 @@ pub fn encode_json<T: serde::Serialize, I: super::ModelId>(
 pub fn decode_json<T: serde::de::DeserializeOwned>(key: &str, json: &[u8]) -> Result<T> {
     serde_json::from_slice(json).map_err(|e| Error::Decode {
         key: key.to_owned(),
-        field: None,
+        field: json_error_path::<T>(json),
         reason: redact_quoted(&e.to_string()),
     })
+}
+
+/// Where in a document that failed to decode the failure is (`address.city`, `skills[2]`), or
+/// `None` at its root (malformed JSON, a missing field the message names). The document is
+/// parsed a second time, only on failure: tracking the path on every read would slow them all.
+fn json_error_path<T: serde::de::DeserializeOwned>(json: &[u8]) -> Option<String> {
+    use serde_path_to_error::Segment;
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let err = serde_path_to_error::deserialize::<_, T>(&mut de).err()?;
+    let mut path = String::new();
+    for segment in err.path().iter() {
+        match segment {
+            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            // Past what the parser could make out: the path so far is the best answer.
+            Segment::Unknown => break,
+        }
+    }
+    (!path.is_empty()).then_some(path)
 }
 
 /// serde_json quotes the offending value in its messages; errors must not carry stored data.
@@ -580,5 +604,46 @@ mod tests {
         let e = decode_json::<Vec<u32>>("k", br#"["secret"]"#).unwrap_err();
         assert!(!e.to_string().contains("secret"), "{e}");
         assert!(e.to_string().contains("cannot decode k"));
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Inner {
+            #[allow(dead_code)]
+            city: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Doc {
+            #[allow(dead_code)]
+            age: u32,
+            #[allow(dead_code)]
+            address: Inner,
+            #[allow(dead_code)]
+            tags: Vec<String>,
+        }
+        let field = |json: &str| match decode_json::<Doc>("k", json.as_bytes()) {
+            Err(Error::Decode { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let ok = r#""address":{"city":"Paris"},"tags":["a"]"#;
+        assert_eq!(
+            field(&format!(r#"{{"age":"old",{ok}}}"#)).as_deref(),
+            Some("age")
+        );
+        assert_eq!(
+            field(r#"{"age":1,"address":{"city":7},"tags":[]}"#).as_deref(),
+            Some("address.city")
+        );
+        assert_eq!(
+            field(r#"{"age":1,"address":{"city":"x"},"tags":["a",2]}"#).as_deref(),
+            Some("tags[1]")
+        );
+        assert_eq!(
+            field(r#"{"age":1}"#),
+            None,
+            "a missing field is named by the message"
+        );
+        assert_eq!(field("{"), None);
     }
 }
