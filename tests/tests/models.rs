@@ -1098,25 +1098,10 @@ fn tokens(v: &Value, out: &mut Vec<String>) {
 
 /// The tokens of one attribute of an index's `FT.INFO`.
 async fn attribute(client: &Client, index: &str, name: &str) -> Vec<String> {
-    let info = client
-        .send::<Value>(cmd("FT.INFO").arg(index))
-        .await
-        .unwrap();
-    let pairs = match info {
-        Value::Map(pairs) => pairs,
-        Value::Array(items) => {
-            let mut it = items.into_iter();
-            std::iter::from_fn(|| Some((it.next()?, it.next()?))).collect()
-        }
-        other => panic!("{other:?}"),
-    };
-    let attributes = pairs
-        .into_iter()
-        .find(|(k, _)| matches!(k, Value::BulkString(b) | Value::SimpleString(b) if &b[..] == b"attributes"))
-        .map(|(_, v)| v)
-        .unwrap();
-    let Value::Array(attributes) = attributes else {
-        panic!("{attributes:?}")
+    let mut info: std::collections::HashMap<String, Value> =
+        client.send(cmd("FT.INFO").arg(index)).await.unwrap();
+    let Some(Value::Array(attributes)) = info.remove("attributes") else {
+        panic!("FT.INFO {index} has no attributes: {info:?}")
     };
     attributes
         .iter()

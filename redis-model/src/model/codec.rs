@@ -520,12 +520,15 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(key: &str, json: &[u8]) -> Re
 /// parsed a second time, only on failure: tracking the path on every read would slow them all.
 fn json_error_path<T: serde::de::DeserializeOwned>(json: &[u8]) -> Option<String> {
     use serde_path_to_error::Segment;
+    use std::fmt::Write;
     let mut de = serde_json::Deserializer::from_slice(json);
     let err = serde_path_to_error::deserialize::<_, T>(&mut de).err()?;
     let mut path = String::new();
     for segment in err.path().iter() {
         match segment {
-            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+            Segment::Seq { index } => {
+                let _ = write!(path, "[{index}]");
+            }
             Segment::Map { key } | Segment::Enum { variant: key } => {
                 if !path.is_empty() {
                     path.push('.');
@@ -608,18 +611,17 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field() {
+        // Only decoded, never read: the fields are there to fail.
+        #[allow(dead_code)]
         #[derive(Debug, serde::Deserialize)]
         struct Inner {
-            #[allow(dead_code)]
             city: String,
         }
+        #[allow(dead_code)]
         #[derive(Debug, serde::Deserialize)]
         struct Doc {
-            #[allow(dead_code)]
             age: u32,
-            #[allow(dead_code)]
             address: Inner,
-            #[allow(dead_code)]
             tags: Vec<String>,
         }
         let field = |json: &str| match decode_json::<Doc>("k", json.as_bytes()) {

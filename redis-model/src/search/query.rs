@@ -130,13 +130,13 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// documents added after it started may be left out.
     pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
         let repo = self.repo;
-        let rows = match self.sort {
-            Some((field, order)) => Rows::Sorted(field, order),
-            None if self.expr.is_ranked() => Rows::Ranked,
-            None => Rows::Unordered,
+        let order = match self.sort {
+            Some((field, order)) => Some(Rows::Sorted(field, order)),
+            None if self.expr.is_ranked() => Some(Rows::Ranked),
+            None => None,
         };
         let first = match self.expr.to_query() {
-            Ok(query) => Step::Start { query, rows },
+            Ok(query) => Step::Start { query, order },
             Err(e) => Step::Failed(e),
         };
         crate::paged::Paged::new(first, move |step| Box::pin(next_page(repo, step)))
@@ -158,34 +158,31 @@ fn search_cmd(
     c.arg("LIMIT").arg(offset).arg(n).arg("DIALECT").arg(2)
 }
 
-/// The order of a stream's rows.
+/// How an ordered stream's rows are ordered; without one, as the index holds them.
 #[derive(Clone, Copy)]
 enum Rows {
-    /// As the index holds them: no field to sort by and no text to rank.
-    Unordered,
     /// Best first, by the server's relevance score.
     Ranked,
     /// By a sortable field.
     Sorted(&'static str, Order),
 }
 
-/// The `FT.AGGREGATE` that opens a stream's cursor; sorting or ranking `max` rows.
-fn open_cursor(index: String, query: &str, rows: Rows, max: u64) -> Cmd {
+/// The `FT.AGGREGATE` that opens a stream's cursor; ordering `max` rows, when ordered.
+fn open_cursor(index: String, query: &str, order: Option<(Rows, u64)>) -> Cmd {
     let mut c = cmd("FT.AGGREGATE").arg(index).arg(query);
-    let sort = match rows {
-        Rows::Unordered => None,
-        Rows::Ranked => {
-            c = c.arg("ADDSCORES");
-            Some(("@__score".to_owned(), Order::Desc))
-        }
-        Rows::Sorted(field, order) => Some((format!("@{field}"), order)),
-    };
+    if let Some((Rows::Ranked, _)) = order {
+        c = c.arg("ADDSCORES");
+    }
     c = c.arg("LOAD").arg(1).arg("@__key");
-    if let Some((field, order)) = sort {
+    if let Some((rows, max)) = order {
+        let (field, order) = match rows {
+            Rows::Ranked => ("__score", Order::Desc),
+            Rows::Sorted(field, order) => (field, order),
+        };
         c = c
             .arg("SORTBY")
             .arg(2)
-            .arg(field)
+            .arg(format!("@{field}"))
             .arg(order_arg(order))
             .arg("MAX")
             .arg(max);
@@ -205,7 +202,7 @@ fn order_arg(order: Order) -> &'static str {
 }
 
 enum Step {
-    Start { query: String, rows: Rows },
+    Start { query: String, order: Option<Rows> },
     Read(u64),
     Failed(Error),
 }
@@ -216,18 +213,18 @@ async fn next_page<M: RedisModel>(
     step: Step,
 ) -> Result<(Vec<Result<M>>, Option<Step>)> {
     let c = match step {
+        Step::Start { query, order: None } => open_cursor(repo.index_name(), &query, None),
         Step::Start {
             query,
-            rows: Rows::Unordered,
-        } => open_cursor(repo.index_name(), &query, Rows::Unordered, 0),
-        Step::Start { query, rows } => {
+            order: Some(rows),
+        } => {
             let count = search_cmd(repo.index_name(), &query, None, 0, 0);
             let reply = send_frame(repo.client(), count).await?;
             let total = decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total;
             if total == 0 {
                 return Ok((Vec::new(), None));
             }
-            open_cursor(repo.index_name(), &query, rows, total)
+            open_cursor(repo.index_name(), &query, Some((rows, total)))
         }
         Step::Read(id) => cmd("FT.CURSOR")
             .arg("READ")
