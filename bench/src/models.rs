@@ -260,7 +260,8 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
     let f = HashUser::fields();
     let query_text = (f.city.eq("Paris") & f.age.between(20, 40))
         .to_query()
-        .expect("a valid query");
+        .expect("a valid query")
+        .expect("a query that matches something");
     let n = if quick { 200 } else { 1000 };
     let mut typed = Vec::with_capacity(rounds);
     let mut raw = Vec::with_capacity(rounds);
@@ -279,12 +280,19 @@ pub async fn run(client: &Client, rounds: usize, measure: Duration, quick: bool)
             || async {
                 client
                     .send::<Value>(
+                        // What the typed query sends: tag values as parameters, and an
+                        // unranked query scored alike so it comes back in index order.
                         cmd("FT.SEARCH")
                             .arg("bench-user-idx")
-                            .arg(&query_text)
+                            .arg(&query_text.query)
+                            .arg("SCORER")
+                            .arg("DOCSCORE")
                             .arg("LIMIT")
                             .arg(0)
                             .arg(10)
+                            .arg("PARAMS")
+                            .arg(query_text.params.len() * 2)
+                            .arg(&query_text.params[..])
                             .arg("DIALECT")
                             .arg(2),
                     )

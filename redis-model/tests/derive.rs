@@ -8,7 +8,7 @@ use redis_model::search::schema::{
     Distance, FieldKind, FieldSchema, VectorAlgorithm, VectorElement, VectorSpec,
     DEFAULT_TAG_SEPARATOR,
 };
-use redis_model::search::{SortField, Sortable, TextField};
+use redis_model::search::{Expr, SortField, Sortable, TextField};
 use redis_model::{Error, GeoPoint, RedisModel, Ulid, Value};
 
 #[derive(Clone, Debug, PartialEq, RedisModel)]
@@ -154,8 +154,11 @@ fn handles() {
     // The handle types carry sortability.
     let _: TextField<User, Sortable> = f.name;
     assert_eq!(f.age.sort_name(), "age");
-    assert_eq!(f.age.gt(18).to_query().unwrap(), "@age:[(18 +inf]");
-    assert_eq!(f.city.eq("Paris").to_query().unwrap(), "@city:{Paris}");
+    let query = |e: Expr<User>| e.to_query().unwrap().expect("matches something");
+    assert_eq!(query(f.age.gt(18)).query, "@age:[(18 +inf]");
+    let city = query(f.city.eq("Paris"));
+    assert_eq!(city.query, "@city:{$t0}");
+    assert_eq!(city.params, [("t0".to_owned(), "Paris".to_owned())]);
     assert_eq!(user().id(), "u1");
     assert_eq!(user().version(), None);
 }

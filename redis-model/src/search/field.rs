@@ -4,7 +4,8 @@
 
 use std::marker::PhantomData;
 
-use super::expr::{escape_tag, is_stop_word, numeric_range, text_terms, Expr, NumericBound};
+use super::expr::{indexed_tag, numeric_range, search_terms, End, Expr, NumericBound, Side};
+use crate::model::RedisModel;
 
 /// Marks a field declared `sortable`.
 #[derive(Clone, Copy, Debug)]
@@ -115,107 +116,123 @@ handle!(
     NumericField
 );
 
+/// What the text and tag conditions do with degenerate input: a text with no searchable term
+/// (empty, punctuation, stop words only) or a tag value no document can hold (empty; on hashes,
+/// only whitespace, which the indexer trims away) matches no document, like
+/// [`Expr::nothing`]. Queries built from request parameters are therefore always valid.
 impl<M, S> TextField<M, S> {
-    /// Documents whose field contains every term of `text` (stemmed, as indexed).
+    /// Documents whose field contains every term of `text` (stemmed, as indexed; stop words,
+    /// which the index leaves out, are left out).
     pub fn matches(self, text: &str) -> Expr<M> {
-        let terms = text_terms(text);
-        if terms.is_empty() {
-            return Expr::invalid(self.name, "the text has no searchable term");
-        }
-        Expr::text_leaf(format!("@{}:({})", self.name, terms.join(" ")))
-    }
-
-    /// Documents with a word starting with `prefix` (at least two characters, one word).
-    pub fn prefix(self, prefix: &str) -> Expr<M> {
-        match text_terms(prefix).as_slice() {
-            [word] if word.chars().count() >= 2 && word.len() == prefix.len() => {
-                Expr::text_leaf(format!("@{}:{word}*", self.name))
-            }
-            [word] if word.chars().count() < 2 => {
-                Expr::invalid(self.name, "a prefix needs at least two characters")
-            }
-            _ => Expr::invalid(self.name, "a prefix must be a single word"),
+        match search_terms(text).as_slice() {
+            [] => Expr::nothing(),
+            terms => Expr::text_leaf(format!("@{}:({})", self.name, terms.join(" "))),
         }
     }
 
-    /// Documents with a word within Levenshtein distance `distance` (1 to 3) of `term`.
-    pub fn fuzzy(self, term: &str, distance: u8) -> Expr<M> {
+    /// Documents with a word starting with the last word of `text`, and the words before it
+    /// whole, as a search box completes what is typed (`"new yo"` finds "New York"). The
+    /// server's minimum prefix length (two characters unless configured) applies: a shorter
+    /// prefix matches nothing.
+    pub fn prefix(self, text: &str) -> Expr<M> {
+        let terms = crate::search::expr::text_terms(text);
+        let Some((last, whole)) = terms.split_last() else {
+            return Expr::nothing();
+        };
+        let mut q = format!("@{}:(", self.name);
+        for word in whole
+            .iter()
+            .filter(|w| !crate::search::expr::is_stop_word(w))
+        {
+            q.push_str(word);
+            q.push(' ');
+        }
+        q.push_str(last);
+        q.push_str("*)");
+        Expr::text_leaf(q)
+    }
+
+    /// Documents with, for every term of `text`, a word within Levenshtein distance `distance`
+    /// (1 to 3) of it.
+    pub fn fuzzy(self, text: &str, distance: u8) -> Expr<M> {
         if !(1..=3).contains(&distance) {
             return Expr::invalid(self.name, "fuzzy distance must be 1 to 3");
         }
-        match text_terms(term).as_slice() {
-            [word] if word.len() == term.len() => {
-                let pad = "%".repeat(distance as usize);
-                Expr::text_leaf(format!("@{}:{pad}{word}{pad}", self.name))
+        let pad = "%".repeat(distance as usize);
+        match search_terms(text).as_slice() {
+            [] => Expr::nothing(),
+            terms => {
+                let terms: Vec<String> = terms.iter().map(|t| format!("{pad}{t}{pad}")).collect();
+                Expr::text_leaf(format!("@{}:({})", self.name, terms.join(" ")))
             }
-            _ => Expr::invalid(self.name, "a fuzzy term must be a single word"),
         }
     }
 
     /// Documents containing the words of `phrase` next to each other, in order. Stop words are
     /// left out, as the indexer left them out.
     pub fn phrase(self, phrase: &str) -> Expr<M> {
-        let terms: Vec<&str> = text_terms(phrase)
-            .into_iter()
-            .filter(|t| !is_stop_word(t))
-            .collect();
-        if terms.is_empty() {
-            return Expr::invalid(self.name, "the phrase has no searchable term");
+        match search_terms(phrase).as_slice() {
+            [] => Expr::nothing(),
+            terms => Expr::text_leaf(format!("@{}:\"{}\"", self.name, terms.join(" "))),
         }
-        Expr::text_leaf(format!("@{}:\"{}\"", self.name, terms.join(" ")))
     }
 }
 
-impl<M, S> TagField<M, S> {
-    /// Documents having the tag `value` exactly.
+impl<M: RedisModel, S> TagField<M, S> {
+    /// Documents having the tag `value` exactly (ASCII letters in either case, unless the
+    /// field is `case_sensitive`).
     pub fn eq(self, value: impl AsRef<str>) -> Expr<M> {
         self.any_of([value])
     }
 
-    /// Documents having at least one of `values`.
+    /// Documents having at least one of `values`; none for an empty list.
     pub fn any_of<V: AsRef<str>>(self, values: impl IntoIterator<Item = V>) -> Expr<M> {
-        let escaped: Vec<String> = values
+        let storage = M::meta().storage;
+        let values = values
             .into_iter()
-            .map(|v| v.as_ref().trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .map(|v| escape_tag(&v))
+            .filter_map(|v| indexed_tag(v.as_ref(), storage).map(str::to_owned))
             .collect();
-        if escaped.is_empty() {
-            return Expr::invalid(self.name, "no tag value to match");
-        }
-        Expr::leaf(format!("@{}:{{{}}}", self.name, escaped.join(" | ")))
+        Expr::tags(self.name, values)
     }
 }
 
 impl<M, S> NumericField<M, S> {
-    /// `field == v`.
+    fn range<B: NumericBound>(self, lo: Option<Side<B>>, hi: Option<Side<B>>) -> Expr<M> {
+        match numeric_range(self.name, lo, hi) {
+            Ok(q) => Expr::leaf(q),
+            Err(reason) => Expr::invalid(self.name, reason),
+        }
+    }
+
+    /// `field == v`: every document whose field holds `v`, read as the field's type (see
+    /// [`NumericBound`]).
     pub fn eq<B: NumericBound>(self, v: B) -> Expr<M> {
-        Expr::leaf(numeric_range(self.name, Some((v, true)), Some((v, true))))
+        self.range(Some((v, End::Low, true)), Some((v, End::High, true)))
     }
 
     /// `field > v`.
     pub fn gt<B: NumericBound>(self, v: B) -> Expr<M> {
-        Expr::leaf(numeric_range(self.name, Some((v, false)), None))
+        self.range(Some((v, End::High, false)), None)
     }
 
     /// `field >= v`.
     pub fn gte<B: NumericBound>(self, v: B) -> Expr<M> {
-        Expr::leaf(numeric_range(self.name, Some((v, true)), None))
+        self.range(Some((v, End::Low, true)), None)
     }
 
     /// `field < v`.
     pub fn lt<B: NumericBound>(self, v: B) -> Expr<M> {
-        Expr::leaf(numeric_range(self.name, None, Some((v, false))))
+        self.range(None, Some((v, End::Low, false)))
     }
 
     /// `field <= v`.
     pub fn lte<B: NumericBound>(self, v: B) -> Expr<M> {
-        Expr::leaf(numeric_range(self.name, None, Some((v, true))))
+        self.range(None, Some((v, End::High, true)))
     }
 
-    /// `lo <= field <= hi`.
+    /// `lo <= field <= hi`; none when `lo > hi`.
     pub fn between<B: NumericBound>(self, lo: B, hi: B) -> Expr<M> {
-        Expr::leaf(numeric_range(self.name, Some((lo, true)), Some((hi, true))))
+        self.range(Some((lo, End::Low, true)), Some((hi, End::High, true)))
     }
 }
 
@@ -331,41 +348,62 @@ mod tests {
 
     struct M;
 
+    fn q(e: Expr<M>) -> String {
+        e.to_query().unwrap().expect("matches something").query
+    }
+
+    fn nothing(e: Expr<M>) -> bool {
+        e.to_query().unwrap().is_none()
+    }
+
     #[test]
-    fn leaves() {
+    fn text() {
         let name = TextField::<M>::new("name");
-        assert_eq!(
-            name.matches("Grace@navy.mil").to_query().unwrap(),
-            "@name:(Grace navy mil)"
-        );
-        assert_eq!(name.prefix("gr").to_query().unwrap(), "@name:gr*");
-        assert!(name.prefix("g").to_query().is_err());
-        assert!(name.prefix("a b").to_query().is_err());
-        assert_eq!(name.fuzzy("grace", 1).to_query().unwrap(), "@name:%grace%");
+        assert_eq!(q(name.matches("Grace@navy.mil")), "@name:(Grace navy mil)");
+        assert_eq!(q(name.matches("the art of war")), "@name:(art war)");
+        assert_eq!(q(name.prefix("gr")), "@name:(gr*)");
+        assert_eq!(q(name.prefix("g")), "@name:(g*)");
+        assert_eq!(q(name.prefix("the new yo")), "@name:(new yo*)");
+        assert_eq!(q(name.fuzzy("grace", 1)), "@name:(%grace%)");
+        assert_eq!(q(name.fuzzy("new york", 2)), "@name:(%%new%% %%york%%)");
         assert!(name.fuzzy("grace", 4).to_query().is_err());
-        assert_eq!(
-            name.phrase("the art of war").to_query().unwrap(),
-            "@name:\"art war\""
-        );
-        let city = TagField::<M>::new("city");
-        assert_eq!(
-            city.eq("New York").to_query().unwrap(),
-            "@city:{New\\ York}"
-        );
-        assert_eq!(
-            city.any_of(["a", "b-c"]).to_query().unwrap(),
-            "@city:{a | b\\-c}"
-        );
-        assert!(city.any_of(Vec::<String>::new()).to_query().is_err());
+        assert_eq!(q(name.phrase("the art of war")), "@name:\"art war\"");
+        // Degenerate input matches nothing; it is not an error.
+        for text in ["", "  ", "--!", "to be or not to be"] {
+            assert!(nothing(name.matches(text)), "{text:?}");
+            assert!(nothing(name.phrase(text)), "{text:?}");
+            assert!(nothing(name.fuzzy(text, 1)), "{text:?}");
+        }
+        assert!(nothing(name.prefix("")));
+        assert!(nothing(name.prefix("@@")));
+    }
+
+    #[test]
+    fn numbers() {
         let age = NumericField::<M>::new("age");
-        assert_eq!(age.between(18, 65).to_query().unwrap(), "@age:[18 65]");
-        assert_eq!(age.gt(1.5).to_query().unwrap(), "@age:[(1.5 +inf]");
+        assert_eq!(q(age.between(18, 65)), "@age:[18 65]");
+        assert_eq!(q(age.gt(1.5)), "@age:[(1.5 +inf]");
+        assert_eq!(q(age.lte(u64::MAX)), "@age:[-inf 18446744073709551615]");
+        assert!(age.eq(f64::NAN).to_query().is_err());
+        assert!(age.gt(f32::NAN).to_query().is_err());
+        // 0.1f32 is saved as "0.1", which the bounds take in; f64::from(0.1f32) would not.
+        let price = NumericField::<M>::new("price");
+        assert_eq!(
+            q(price.eq(0.1f32)),
+            "@price:[0.09999999776482582 0.10000000521540642]"
+        );
+    }
+
+    #[test]
+    fn geo() {
         let geo = GeoField::<M>::new("home");
         assert_eq!(
-            geo.within_radius(crate::model::GeoPoint::new(2.35, 48.85), 1000.0)
-                .to_query()
-                .unwrap(),
+            q(geo.within_radius(crate::model::GeoPoint::new(2.35, 48.85), 1000.0)),
             "@home:[2.35 48.85 1000.0 m]"
         );
+        assert!(geo
+            .within_radius(crate::model::GeoPoint::new(2.35, 91.0), 1.0)
+            .to_query()
+            .is_err());
     }
 }

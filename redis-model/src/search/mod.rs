@@ -21,7 +21,7 @@ pub use migrate::Migration;
 pub use query::{Order, Page, Query};
 pub use vector::VectorQuery;
 
-pub use expr::{escape_tag, text_terms, Expr, NumericBound};
+pub use expr::{text_terms, End, Expr, NumericBound, SearchText};
 pub use field::{
     GeoField, NumericComparisons, NumericField, SortField, Sortable, TagField, TextField,
     Unsortable, VectorField,

@@ -2,7 +2,7 @@
 
 use futures_core::Stream;
 
-use super::expr::Expr;
+use super::expr::{Expr, SearchText};
 use super::field::SortField;
 use crate::commands::{cmd, send_frame, Cmd, Commands};
 use crate::error::{Error, Result};
@@ -19,11 +19,20 @@ pub enum Order {
     Desc,
 }
 
-/// How many documents a page of [`Query::stream`] fetches.
+/// How many rows a cursor read of [`Query::stream`] fetches.
 const STREAM_PAGE: usize = 500;
+/// The most rows one cursor read fetches while walking to a page past the result cap: the
+/// rows carry only keys.
+const WALK_READ: u64 = 5_000;
 
 /// A search over a model's index; run it with [`all`](Query::all), [`first`](Query::first),
 /// [`count`](Query::count), [`page`](Query::page) or [`stream`](Query::stream).
+///
+/// Every way of running it gives the same order: by the [`sort_by`](Query::sort_by) field;
+/// else best first when the query matches text (ties in the order documents were indexed);
+/// else the order documents were indexed. Pages and [`limit`](Query::limit)s reach any offset:
+/// those the server's result cap (`MAXSEARCHRESULTS`, 10,000 under `redis-stack-server`) puts
+/// out of `FT.SEARCH`'s reach are walked to with an `FT.AGGREGATE` cursor in that same order.
 #[must_use = "a query does nothing until it is run"]
 pub struct Query<'r, M: RedisModel> {
     repo: &'r Repository<M>,
@@ -58,20 +67,19 @@ impl<'r, M: RedisModel> Query<'r, M> {
         self
     }
 
-    /// Skips `offset` matches and returns at most `n`.
+    /// Skips `offset` matches and returns at most `n`, for any offset (see [`Query`]).
     pub fn limit(mut self, offset: u64, n: u64) -> Self {
         self.limit = Some((offset, n));
         self
     }
 
-    fn search(&self, offset: u64, n: u64) -> Result<Cmd> {
-        Ok(search_cmd(
-            self.repo.index_name(),
-            &self.expr.to_query()?,
-            self.sort,
-            offset,
-            n,
-        ))
+    /// How the matches are ordered.
+    fn rows(&self) -> Rows {
+        match self.sort {
+            Some((field, order)) => Rows::Sorted(field, order),
+            None if self.expr.is_ranked() => Rows::Ranked,
+            None => Rows::Indexed,
+        }
     }
 
     /// Every match (or the [`limit`](Query::limit)ed slice), in the order
@@ -79,10 +87,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// even more than the server's result cap come back.
     pub async fn all(self) -> Result<Vec<M>> {
         match self.limit {
-            Some((offset, n)) => {
-                let reply = send_frame(self.repo.client(), self.search(offset, n)?).await?;
-                Ok(decode_search::<M, _>(&reply, None, |m, _| Ok(m))?.items)
-            }
+            Some((offset, n)) => Ok(self.slice(offset, n).await?.items),
             None => {
                 let mut out = Vec::new();
                 let mut stream = std::pin::pin!(self.stream());
@@ -94,104 +99,171 @@ impl<'r, M: RedisModel> Query<'r, M> {
         }
     }
 
-    /// The first match.
+    /// The first match (at the [`limit`](Query::limit)'s offset, if one is set).
     pub async fn first(self) -> Result<Option<M>> {
         let offset = self.limit.map_or(0, |(o, _)| o);
-        let reply = send_frame(self.repo.client(), self.search(offset, 1)?).await?;
-        Ok(decode_search::<M, _>(&reply, None, |m, _| Ok(m))?
-            .items
-            .into_iter()
-            .next())
+        Ok(self.slice(offset, 1).await?.items.into_iter().next())
     }
 
-    /// How many documents match.
+    /// How many documents match, however many that is.
     pub async fn count(self) -> Result<u64> {
-        let reply = send_frame(self.repo.client(), self.search(0, 0)?).await?;
-        Ok(decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total)
+        let Some(query) = self.expr.to_query()? else {
+            return Ok(0);
+        };
+        count(self.repo, &query, self.rows()).await
     }
 
     /// Page `page` (from 0) of `size` matches, with the total.
     pub async fn page(self, page: u64, size: u64) -> Result<Page<M>> {
-        let search = self.search(page.saturating_mul(size), size)?;
-        let reply = send_frame(self.repo.client(), search).await?;
-        let page = decode_search::<M, _>(&reply, None, |m, _| Ok(m))?;
-        Ok(Page {
-            items: page.items,
-            total: page.total,
-        })
+        self.slice(page.saturating_mul(size), size).await
+    }
+
+    /// Matches `offset..offset + n` and the total: from `FT.SEARCH` when the server's result
+    /// cap allows, else (it refused the offset, or cut the page short) by a cursor walk.
+    async fn slice(&self, offset: u64, n: u64) -> Result<Page<M>> {
+        let Some(query) = self.expr.to_query()? else {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+            });
+        };
+        let rows = self.rows();
+        let search = search_cmd(self.repo.index_name(), &query, rows, offset, n);
+        let total = match send_frame(self.repo.client(), search).await {
+            Ok(reply) => {
+                let page = decode_search::<M, _>(&reply, None, |m, _| Ok(m))?;
+                let got = page.items.len() as u64;
+                if got == n || page.total <= offset.saturating_add(got) {
+                    return Ok(Page {
+                        items: page.items,
+                        total: page.total,
+                    });
+                }
+                page.total
+            }
+            Err(e) if is_past_result_cap(&e) => count(self.repo, &query, rows).await?,
+            Err(e) => return Err(e),
+        };
+        let items = walk(self.repo, &query, rows, offset, n).await?;
+        Ok(Page { items, total })
     }
 
     /// Walks every match without loading them all at once, past the server's result cap: an
     /// `FT.AGGREGATE` cursor yields the keys a page at a time and each page of documents is
-    /// fetched in one pipeline. Documents deleted meanwhile are skipped. The order is the one
-    /// `FT.SEARCH` gives: by the [`sort_by`](Query::sort_by) field, else best first when the
-    /// query matches text, else the index's own. A sorted or ranked stream counts the matches
-    /// first (the server sorts only as many rows as it is told to, ten by default), so
-    /// documents added after it started may be left out.
+    /// fetched in one pipeline. Documents deleted meanwhile are skipped. The order is the
+    /// [`Query`]'s. A sorted or ranked stream counts the matches first (the server sorts only
+    /// as many rows as it is told to, ten by default), so documents added after it started may
+    /// be left out.
     pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
         let repo = self.repo;
-        let order = match self.sort {
-            Some((field, order)) => Some(Rows::Sorted(field, order)),
-            None if self.expr.is_ranked() => Some(Rows::Ranked),
-            None => None,
-        };
+        let rows = self.rows();
         let first = match self.expr.to_query() {
-            Ok(query) => Step::Start { query, order },
+            Ok(Some(query)) => Step::Start { query, rows },
+            Ok(None) => Step::Done,
             Err(e) => Step::Failed(e),
         };
         crate::paged::Paged::new(first, move |step| Box::pin(next_page(repo, step)))
     }
 }
 
-/// `FT.SEARCH` of `query`, sorted when asked, matches `offset..offset + n`.
-fn search_cmd(
-    index: String,
-    query: &str,
-    sort: Option<(&'static str, Order)>,
-    offset: u64,
-    n: u64,
-) -> Cmd {
-    let mut c = cmd("FT.SEARCH").arg(index).arg(query);
-    if let Some((field, order)) = sort {
-        c = c.arg("SORTBY").arg(field).arg(order_arg(order));
-    }
-    c.arg("LIMIT").arg(offset).arg(n).arg("DIALECT").arg(2)
+/// Whether the server refused a search for reaching past its result cap (`OFFSET exceeds
+/// maximum of 10000`, or the same of `LIMIT`).
+fn is_past_result_cap(e: &Error) -> bool {
+    matches!(e, Error::Server { code, message, .. }
+        if matches!(code.as_str(), "OFFSET" | "LIMIT") && message.contains("exceeds maximum"))
 }
 
-/// How an ordered stream's rows are ordered; without one, as the index holds them.
+/// `FT.SEARCH` of `query` in the order `rows`, matches `offset..offset + n`.
+fn search_cmd(index: String, query: &SearchText, rows: Rows, offset: u64, n: u64) -> Cmd {
+    let mut c = cmd("FT.SEARCH").arg(index).arg(&query.query);
+    match rows {
+        Rows::Sorted(field, order) => c = c.arg("SORTBY").arg(field).arg(order_arg(order)),
+        Rows::Ranked => {}
+        // Every document scores the same, so ties (all of them) come in the order documents
+        // were indexed, as a cursor yields them.
+        Rows::Indexed => c = c.arg("SCORER").arg("DOCSCORE"),
+    }
+    query
+        .params_to(c.arg("LIMIT").arg(offset).arg(n), &[])
+        .arg("DIALECT")
+        .arg(2)
+}
+
+/// How many documents match `query`.
+async fn count<M: RedisModel>(repo: &Repository<M>, query: &SearchText, rows: Rows) -> Result<u64> {
+    let rows = match rows {
+        // Counting needs no order.
+        Rows::Sorted(..) => Rows::Indexed,
+        rows => rows,
+    };
+    let reply = send_frame(
+        repo.client(),
+        search_cmd(repo.index_name(), query, rows, 0, 0),
+    )
+    .await?;
+    Ok(decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total)
+}
+
+/// The order of a query's matches.
 #[derive(Clone, Copy)]
 enum Rows {
-    /// Best first, by the server's relevance score.
+    /// Best first, by the server's relevance score; ties in index order.
     Ranked,
     /// By a sortable field.
     Sorted(&'static str, Order),
+    /// As the index holds them.
+    Indexed,
 }
 
-/// The `FT.AGGREGATE` that opens a stream's cursor; ordering `max` rows, when ordered.
-fn open_cursor(index: String, query: &str, order: Option<(Rows, u64)>) -> Cmd {
-    let mut c = cmd("FT.AGGREGATE").arg(index).arg(query);
-    if let Some((Rows::Ranked, _)) = order {
+/// The `FT.AGGREGATE` that opens a cursor over `query`'s keys in the order `rows`, reading
+/// `read` rows at a time; an ordered cursor orders the first `max` rows (the server orders
+/// only as many as it is told).
+fn open_cursor(index: String, query: &SearchText, rows: Rows, max: u64, read: u64) -> Cmd {
+    let mut c = cmd("FT.AGGREGATE").arg(index).arg(&query.query);
+    if let Rows::Ranked = rows {
         c = c.arg("ADDSCORES");
     }
     c = c.arg("LOAD").arg(1).arg("@__key");
-    if let Some((rows, max)) = order {
-        let (field, order) = match rows {
-            Rows::Ranked => ("__score", Order::Desc),
-            Rows::Sorted(field, order) => (field, order),
-        };
-        c = c
-            .arg("SORTBY")
-            .arg(2)
-            .arg(format!("@{field}"))
-            .arg(order_arg(order))
-            .arg("MAX")
-            .arg(max);
+    match rows {
+        // FT.SEARCH's order: score descending, ties by index order. Sorting by the score
+        // descending would put ties in reverse index order; its negation ascending does not.
+        Rows::Ranked => {
+            c = c
+                .arg("APPLY")
+                .arg("0-@__score")
+                .arg("AS")
+                .arg("__rank")
+                .arg("SORTBY")
+                .arg(2)
+                .arg("@__rank")
+                .arg("ASC")
+                .arg("MAX")
+                .arg(max);
+        }
+        Rows::Sorted(field, order) => {
+            c = c
+                .arg("SORTBY")
+                .arg(2)
+                .arg(format!("@{field}"))
+                .arg(order_arg(order))
+                .arg("MAX")
+                .arg(max);
+        }
+        Rows::Indexed => {}
     }
-    c.arg("WITHCURSOR")
-        .arg("COUNT")
-        .arg(STREAM_PAGE)
+    query
+        .params_to(c.arg("WITHCURSOR").arg("COUNT").arg(read), &[])
         .arg("DIALECT")
         .arg(2)
+}
+
+fn read_cursor(index: String, id: u64, read: u64) -> Cmd {
+    cmd("FT.CURSOR")
+        .arg("READ")
+        .arg(index)
+        .arg(id)
+        .arg("COUNT")
+        .arg(read)
 }
 
 fn order_arg(order: Order) -> &'static str {
@@ -201,10 +273,52 @@ fn order_arg(order: Order) -> &'static str {
     }
 }
 
+/// The keys of the rows of a cursor reply.
+fn row_keys(rows: Vec<Value>) -> impl Iterator<Item = String> {
+    rows.into_iter()
+        .filter_map(|row| map_field(row, "__key").and_then(|v| String::from_redis(v).ok()))
+}
+
+/// The documents at `offset..offset + n` in the order `rows`, reached by a cursor that skips
+/// the rows before them; the cursor is then closed.
+async fn walk<M: RedisModel>(
+    repo: &Repository<M>,
+    query: &SearchText,
+    rows: Rows,
+    offset: u64,
+    n: u64,
+) -> Result<Vec<M>> {
+    let end = offset.saturating_add(n);
+    let read = end.clamp(1, WALK_READ);
+    let mut c = open_cursor(repo.index_name(), query, rows, end, read);
+    let mut seen = 0u64;
+    let mut keys = Vec::new();
+    loop {
+        let (batch, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
+        for key in row_keys(batch) {
+            if seen >= offset && seen < end {
+                keys.push(key);
+            }
+            seen += 1;
+        }
+        match cursor {
+            Some(id) if seen < end => c = read_cursor(repo.index_name(), id, read),
+            Some(id) => {
+                let del = cmd("FT.CURSOR").arg("DEL").arg(repo.index_name()).arg(id);
+                repo.client().send::<()>(del).await?;
+                break;
+            }
+            None => break,
+        }
+    }
+    Ok(repo.get_keys(&keys).await?.into_iter().flatten().collect())
+}
+
 enum Step {
-    Start { query: String, order: Option<Rows> },
+    Start { query: SearchText, rows: Rows },
     Read(u64),
     Failed(Error),
+    Done,
 }
 
 /// One cursor read, then the documents of its keys in one pipeline.
@@ -212,33 +326,25 @@ async fn next_page<M: RedisModel>(
     repo: &Repository<M>,
     step: Step,
 ) -> Result<(Vec<Result<M>>, Option<Step>)> {
+    let read = STREAM_PAGE as u64;
     let c = match step {
-        Step::Start { query, order: None } => open_cursor(repo.index_name(), &query, None),
-        Step::Start {
-            query,
-            order: Some(rows),
-        } => {
-            let count = search_cmd(repo.index_name(), &query, None, 0, 0);
-            let reply = send_frame(repo.client(), count).await?;
-            let total = decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total;
-            if total == 0 {
-                return Ok((Vec::new(), None));
-            }
-            open_cursor(repo.index_name(), &query, Some((rows, total)))
+        Step::Start { query, rows } => {
+            let max = match rows {
+                // Unordered: the cursor has no rows to order.
+                Rows::Indexed => 0,
+                ordered => match count(repo, &query, ordered).await? {
+                    0 => return Ok((Vec::new(), None)),
+                    total => total,
+                },
+            };
+            open_cursor(repo.index_name(), &query, rows, max, read)
         }
-        Step::Read(id) => cmd("FT.CURSOR")
-            .arg("READ")
-            .arg(repo.index_name())
-            .arg(id)
-            .arg("COUNT")
-            .arg(STREAM_PAGE),
+        Step::Read(id) => read_cursor(repo.index_name(), id, read),
         Step::Failed(e) => return Err(e),
+        Step::Done => return Ok((Vec::new(), None)),
     };
     let (rows, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
-    let keys: Vec<String> = rows
-        .into_iter()
-        .filter_map(|row| map_field(row, "__key").and_then(|v| String::from_redis(v).ok()))
-        .collect();
+    let keys: Vec<String> = row_keys(rows).collect();
     let docs = repo.get_keys(&keys).await?;
     Ok((
         docs.into_iter().flatten().map(Ok).collect(),

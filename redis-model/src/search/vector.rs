@@ -1,6 +1,6 @@
 //! Vector search: `KNN` and `VECTOR_RANGE` queries, with an optional pre-filter.
 
-use super::expr::Expr;
+use super::expr::{Expr, SearchText};
 use super::field::VectorField;
 use super::query::decode_search;
 use super::schema::VectorElement;
@@ -69,13 +69,23 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
     pub async fn all(self) -> Result<Vec<(M, f32)>> {
         let blob = self.blob?;
         let filter = match &self.filter {
-            Some(f) => f.to_query()?,
-            None => "*".to_owned(),
+            Some(f) => match f.to_query()? {
+                Some(text) => text,
+                // No document can be a candidate.
+                None => return Ok(Vec::new()),
+            },
+            None => SearchText {
+                query: "*".to_owned(),
+                params: Vec::new(),
+            },
         };
         let name = self.field.name;
         let (query, limit) = match self.kind {
             Kind::Knn(k) => (
-                format!("({filter})=>[KNN {k} @{name} $vector AS {DISTANCE}]"),
+                format!(
+                    "({})=>[KNN {k} @{name} $vector AS {DISTANCE}]",
+                    filter.query
+                ),
                 k,
             ),
             Kind::Range(radius) => {
@@ -83,7 +93,7 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
                     "@{name}:[VECTOR_RANGE {radius:?} $vector]=>{{$YIELD_DISTANCE_AS: {DISTANCE}}}"
                 );
                 let q = if self.filter.is_some() {
-                    format!("({range} {filter})")
+                    format!("({range} {})", filter.query)
                 } else {
                     range
                 };
@@ -91,13 +101,9 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
                 (q, 10_000)
             }
         };
-        let c = cmd("FT.SEARCH")
-            .arg(self.repo.index_name())
-            .arg(query)
-            .arg("PARAMS")
-            .arg(2)
-            .arg("vector")
-            .arg(blob)
+        let c = cmd("FT.SEARCH").arg(self.repo.index_name()).arg(query);
+        let c = filter
+            .params_to(c, &[("vector", &blob[..])])
             .arg("SORTBY")
             .arg(DISTANCE)
             .arg("LIMIT")
