@@ -24,11 +24,27 @@ macro_rules! doc_model {
             pub name: String,
             #[redis(numeric, sortable)]
             pub n: u32,
+            #[redis(tag, sortable)]
+            pub label: Option<String>,
+            #[redis(tag, case_sensitive, sortable)]
+            pub code: String,
         }
 
         impl Doc for $name {
             fn new(id: String, tag: &str, name: &str, n: u32) -> Self {
-                $name { id, tag: tag.into(), name: name.into(), n }
+                $name {
+                    id,
+                    tag: tag.into(),
+                    name: name.into(),
+                    n,
+                    label: None,
+                    code: tag.into(),
+                }
+            }
+
+            fn labelled(mut self, label: &str) -> Self {
+                self.label = Some(label.into());
+                self
             }
 
             fn id(&self) -> &str {
@@ -46,6 +62,14 @@ macro_rules! doc_model {
             fn n() -> NumericField<Self, Sortable> {
                 $name::fields().n
             }
+
+            fn label() -> TagField<Self, Sortable> {
+                $name::fields().label
+            }
+
+            fn code() -> TagField<Self, Sortable> {
+                $name::fields().code
+            }
         }
     };
 }
@@ -56,6 +80,9 @@ trait Doc: RedisModel + Clone + std::fmt::Debug + PartialEq {
     fn tag() -> TagField<Self, Sortable>;
     fn name() -> TextField<Self, Sortable>;
     fn n() -> NumericField<Self, Sortable>;
+    fn label() -> TagField<Self, Sortable>;
+    fn code() -> TagField<Self, Sortable>;
+    fn labelled(self, label: &str) -> Self;
 }
 
 doc_model!(HashDoc, prefix = "hdoc");
@@ -477,4 +504,118 @@ async fn pages_past_the_result_cap_on_hashes() {
 #[tokio::test]
 async fn pages_past_the_result_cap_on_json() {
     pages_past_the_result_cap::<JsonDoc>().await;
+}
+
+/// The ids of `M`'s documents in the order `sort` gives, fetched as a stream, as one page and
+/// as pages of three, which must agree.
+async fn sorted<M: Doc>(
+    repo: &Repository<M>,
+    sort: impl Fn(Query<'_, M>) -> Query<'_, M>,
+) -> Vec<String> {
+    let ids = |docs: Vec<M>| {
+        docs.iter()
+            .map(|d| Doc::id(d).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let streamed = ids(sort(repo.find_all()).all().await.unwrap());
+    let page = ids(sort(repo.find_all()).limit(0, 100).all().await.unwrap());
+    assert_eq!(page, streamed);
+    let mut paged = Vec::new();
+    for p in 0.. {
+        let page = sort(repo.find_all()).page(p, 3).await.unwrap();
+        assert_eq!(page.total as usize, streamed.len());
+        if page.items.is_empty() {
+            break;
+        }
+        paged.extend(ids(page.items));
+    }
+    assert_eq!(paged, streamed);
+    streamed
+}
+
+/// Sortable text and tags sort the same way on both storages: ASCII case folded, unless the
+/// tag is case-sensitive; documents missing the field last, whichever way.
+#[tokio::test]
+async fn text_and_tags_sort_alike_on_both_storages() {
+    let (_server, client) = stack().await;
+    let hashes = client.repository::<HashDoc>();
+    let json = client.repository::<JsonDoc>();
+    hashes.migrate().await.unwrap();
+    json.migrate().await.unwrap();
+    let words = [
+        "apple", "Banana", "Zebra", "banana", "APPLE", "mango", "Mango", "zeta",
+    ];
+    fn docs<M: Doc>(words: &[&str]) -> Vec<M> {
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let d = M::new(format!("w{i}"), w, w, i as u32);
+                if i % 3 == 2 {
+                    d
+                } else {
+                    d.labelled(w)
+                }
+            })
+            .collect()
+    }
+    hashes.save_all(&docs::<HashDoc>(&words)).await.unwrap();
+    json.save_all(&docs::<JsonDoc>(&words)).await.unwrap();
+
+    for order in [Order::Asc, Order::Desc] {
+        let by_name = sorted(&hashes, |q| q.sort_by(HashDoc::name(), order)).await;
+        assert_eq!(
+            by_name,
+            sorted(&json, |q| q.sort_by(JsonDoc::name(), order)).await
+        );
+        let by_tag = sorted(&hashes, |q| q.sort_by(HashDoc::tag(), order)).await;
+        assert_eq!(
+            by_tag,
+            sorted(&json, |q| q.sort_by(JsonDoc::tag(), order)).await
+        );
+        assert_eq!(by_tag, by_name);
+        let by_label = sorted(&hashes, |q| q.sort_by(HashDoc::label(), order)).await;
+        assert_eq!(
+            by_label,
+            sorted(&json, |q| q.sort_by(JsonDoc::label(), order)).await
+        );
+        let by_code = sorted(&hashes, |q| q.sort_by(HashDoc::code(), order)).await;
+        assert_eq!(
+            by_code,
+            sorted(&json, |q| q.sort_by(JsonDoc::code(), order)).await
+        );
+        if order == Order::Asc {
+            // Folded, ties in the order the documents were saved.
+            let want = ["w0", "w4", "w1", "w3", "w5", "w6", "w2", "w7"];
+            assert_eq!(by_name, want);
+            // w2 and w5 have no label: last.
+            assert_eq!(by_label, ["w0", "w4", "w1", "w3", "w6", "w7", "w2", "w5"]);
+            // Case-sensitive: byte order.
+            assert_eq!(by_code, ["w4", "w1", "w6", "w2", "w0", "w3", "w5", "w7"]);
+        } else {
+            assert_eq!(by_label[6..], ["w5", "w2"]);
+        }
+    }
+
+    // Beyond ASCII the server folds a hash's sortables ("éclair" and "Éclair" tie) but the
+    // aggregation that folds JSON's lowercases ASCII only ("Éclair" sorts before "éclair").
+    let accents = ["éclair", "Éclair"];
+    let extra = |i: usize, w: &str| (format!("e{i}"), w.to_owned());
+    for (i, w) in accents.iter().enumerate() {
+        let (id, w) = extra(i, w);
+        hashes
+            .save(&HashDoc::new(id.clone(), "x", &w, 0))
+            .await
+            .unwrap();
+        json.save(&JsonDoc::new(id, "x", &w, 0)).await.unwrap();
+    }
+    let last_two = |ids: Vec<String>| ids[ids.len() - 2..].to_vec();
+    assert_eq!(
+        last_two(sorted(&hashes, |q| q.sort_by(HashDoc::name(), Order::Asc)).await),
+        ["e0", "e1"]
+    );
+    assert_eq!(
+        last_two(sorted(&json, |q| q.sort_by(JsonDoc::name(), Order::Asc)).await),
+        ["e1", "e0"]
+    );
 }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::codec::FieldOpts;
 use crate::model::{HashReader, RedisModel, Repository, Storage};
 use crate::resp::{pairs, Frame, FrameReader, FromRedis, Token, Value};
+use crate::search::schema::FieldKind;
 
 /// Sort direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +77,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// How the matches are ordered.
     fn rows(&self) -> Rows {
         match self.sort {
+            Some((field, order)) if folds_case::<M>(field) => Rows::Folded(field, order),
             Some((field, order)) => Rows::Sorted(field, order),
             None if self.expr.is_ranked() => Rows::Ranked,
             None => Rows::Indexed,
@@ -87,7 +89,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// even more than the server's result cap come back.
     pub async fn all(self) -> Result<Vec<M>> {
         match self.limit {
-            Some((offset, n)) => Ok(self.slice(offset, n).await?.items),
+            Some((offset, n)) => Ok(self.slice(offset, n, false).await?.items),
             None => {
                 let mut out = Vec::new();
                 let mut stream = std::pin::pin!(self.stream());
@@ -102,7 +104,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// The first match (at the [`limit`](Query::limit)'s offset, if one is set).
     pub async fn first(self) -> Result<Option<M>> {
         let offset = self.limit.map_or(0, |(o, _)| o);
-        Ok(self.slice(offset, 1).await?.items.into_iter().next())
+        Ok(self.slice(offset, 1, false).await?.items.into_iter().next())
     }
 
     /// How many documents match, however many that is.
@@ -115,12 +117,13 @@ impl<'r, M: RedisModel> Query<'r, M> {
 
     /// Page `page` (from 0) of `size` matches, with the total.
     pub async fn page(self, page: u64, size: u64) -> Result<Page<M>> {
-        self.slice(page.saturating_mul(size), size).await
+        self.slice(page.saturating_mul(size), size, true).await
     }
 
-    /// Matches `offset..offset + n` and the total: from `FT.SEARCH` when the server's result
-    /// cap allows, else (it refused the offset, or cut the page short) by a cursor walk.
-    async fn slice(&self, offset: u64, n: u64) -> Result<Page<M>> {
+    /// Matches `offset..offset + n`, and the total when `with_total` (else 0 where it would
+    /// cost a round trip): from `FT.SEARCH` when it can order them and the server's result cap
+    /// allows, else (it refused the offset, or cut the page short) by a cursor walk.
+    async fn slice(&self, offset: u64, n: u64, with_total: bool) -> Result<Page<M>> {
         let Some(query) = self.expr.to_query()? else {
             return Ok(Page {
                 items: Vec::new(),
@@ -128,6 +131,14 @@ impl<'r, M: RedisModel> Query<'r, M> {
             });
         };
         let rows = self.rows();
+        if let Rows::Folded(..) = rows {
+            let total = match with_total {
+                true => count(self.repo, &query, rows).await?,
+                false => 0,
+            };
+            let items = walk(self.repo, &query, rows, offset, n).await?;
+            return Ok(Page { items, total });
+        }
         let search = search_cmd(self.repo.index_name(), &query, rows, offset, n);
         let total = match send_frame(self.repo.client(), search).await {
             Ok(reply) => {
@@ -173,11 +184,33 @@ fn is_past_result_cap(e: &Error) -> bool {
         if matches!(code.as_str(), "OFFSET" | "LIMIT") && message.contains("exceeds maximum"))
 }
 
-/// `FT.SEARCH` of `query` in the order `rows`, matches `offset..offset + n`.
+/// Whether sorting by `field` folds case where the server does not: the server keeps a JSON
+/// document's sortable text and tags as they are, where a hash's are folded unless the tag is
+/// case-sensitive.
+fn folds_case<M: RedisModel>(field: &str) -> bool {
+    let meta = M::meta();
+    meta.storage == Storage::Json
+        && meta.fields.iter().any(|f| {
+            f.name == field
+                && matches!(
+                    f.kind,
+                    FieldKind::Text { .. }
+                        | FieldKind::Tag {
+                            case_sensitive: false,
+                            ..
+                        }
+                )
+        })
+}
+
+/// `FT.SEARCH` of `query` in the order `rows` (not [`Rows::Folded`], which it cannot give),
+/// matches `offset..offset + n`.
 fn search_cmd(index: String, query: &SearchText, rows: Rows, offset: u64, n: u64) -> Cmd {
     let mut c = cmd("FT.SEARCH").arg(index).arg(&query.query);
     match rows {
-        Rows::Sorted(field, order) => c = c.arg("SORTBY").arg(field).arg(order_arg(order)),
+        Rows::Sorted(field, order) | Rows::Folded(field, order) => {
+            c = c.arg("SORTBY").arg(field).arg(order_arg(order))
+        }
         Rows::Ranked => {}
         // Every document scores the same, so ties (all of them) come in the order documents
         // were indexed, as a cursor yields them.
@@ -193,7 +226,7 @@ fn search_cmd(index: String, query: &SearchText, rows: Rows, offset: u64, n: u64
 async fn count<M: RedisModel>(repo: &Repository<M>, query: &SearchText, rows: Rows) -> Result<u64> {
     let rows = match rows {
         // Counting needs no order.
-        Rows::Sorted(..) => Rows::Indexed,
+        Rows::Sorted(..) | Rows::Folded(..) => Rows::Indexed,
         rows => rows,
     };
     let reply = send_frame(
@@ -211,50 +244,74 @@ enum Rows {
     Ranked,
     /// By a sortable field.
     Sorted(&'static str, Order),
+    /// By a sortable text or tag field of JSON documents, folding ASCII case as the server
+    /// folds a hash's (see [`folds_case`]): first the documents having the field, by its value
+    /// in lowercase, then those missing it, as `SORTBY` puts them last.
+    Folded(&'static str, Order),
     /// As the index holds them.
     Indexed,
 }
 
-/// The `FT.AGGREGATE` that opens a cursor over `query`'s keys in the order `rows`, reading
-/// `read` rows at a time; an ordered cursor orders the first `max` rows (the server orders
-/// only as many as it is told).
-fn open_cursor(index: String, query: &SearchText, rows: Rows, max: u64, read: u64) -> Cmd {
+/// The `FT.AGGREGATE` that opens a cursor over segment `segment` of `query`'s keys in the
+/// order `rows`, reading `read` rows at a time; `None` past the last segment. An ordered cursor
+/// orders the first `max` rows (the server orders only as many as it is told). Every order
+/// but [`Rows::Folded`] has one segment.
+fn open_cursor(
+    index: String,
+    query: &SearchText,
+    rows: Rows,
+    segment: usize,
+    max: u64,
+    read: u64,
+) -> Option<Cmd> {
     let mut c = cmd("FT.AGGREGATE").arg(index).arg(&query.query);
     if let Rows::Ranked = rows {
         c = c.arg("ADDSCORES");
     }
     c = c.arg("LOAD").arg(1).arg("@__key");
-    match rows {
+    let sort = |c: Cmd, by: &str, order| {
+        c.arg("SORTBY")
+            .arg(2)
+            .arg(by)
+            .arg(order_arg(order))
+            .arg("MAX")
+            .arg(max)
+    };
+    c = match (rows, segment) {
         // FT.SEARCH's order: score descending, ties by index order. Sorting by the score
         // descending would put ties in reverse index order; its negation ascending does not.
-        Rows::Ranked => {
-            c = c
+        (Rows::Ranked, 0) => sort(
+            c.arg("APPLY").arg("0-@__score").arg("AS").arg("__rank"),
+            "@__rank",
+            Order::Asc,
+        ),
+        (Rows::Sorted(field, order), 0) => sort(c, &format!("@{field}"), order),
+        // `lower` of a missing value is an error, so those documents come apart, after.
+        (Rows::Folded(field, order), 0) => sort(
+            c.arg("FILTER")
+                .arg(format!("exists(@{field})"))
                 .arg("APPLY")
-                .arg("0-@__score")
+                .arg(format!("lower(@{field})"))
                 .arg("AS")
-                .arg("__rank")
-                .arg("SORTBY")
-                .arg(2)
-                .arg("@__rank")
-                .arg("ASC")
-                .arg("MAX")
-                .arg(max);
-        }
-        Rows::Sorted(field, order) => {
-            c = c
-                .arg("SORTBY")
-                .arg(2)
-                .arg(format!("@{field}"))
-                .arg(order_arg(order))
-                .arg("MAX")
-                .arg(max);
-        }
-        Rows::Indexed => {}
-    }
-    query
-        .params_to(c.arg("WITHCURSOR").arg("COUNT").arg(read), &[])
-        .arg("DIALECT")
-        .arg(2)
+                .arg("__folded"),
+            "@__folded",
+            order,
+        ),
+        // All ties, which come in index order the way the order runs, as `SORTBY` puts them.
+        (Rows::Folded(field, order), 1) => sort(
+            c.arg("FILTER").arg(format!("!exists(@{field})")),
+            &format!("@{field}"),
+            order,
+        ),
+        (Rows::Indexed, 0) => c,
+        _ => return None,
+    };
+    Some(
+        query
+            .params_to(c.arg("WITHCURSOR").arg("COUNT").arg(read), &[])
+            .arg("DIALECT")
+            .arg(2),
+    )
 }
 
 fn read_cursor(index: String, id: u64, read: u64) -> Cmd {
@@ -279,8 +336,8 @@ fn row_keys(rows: Vec<Value>) -> impl Iterator<Item = String> {
         .filter_map(|row| map_field(row, "__key").and_then(|v| String::from_redis(v).ok()))
 }
 
-/// The documents at `offset..offset + n` in the order `rows`, reached by a cursor that skips
-/// the rows before them; the cursor is then closed.
+/// The documents at `offset..offset + n` in the order `rows`, reached by cursors that skip
+/// the rows before them; a cursor left open is then closed.
 async fn walk<M: RedisModel>(
     repo: &Repository<M>,
     query: &SearchText,
@@ -290,33 +347,53 @@ async fn walk<M: RedisModel>(
 ) -> Result<Vec<M>> {
     let end = offset.saturating_add(n);
     let read = end.clamp(1, WALK_READ);
-    let mut c = open_cursor(repo.index_name(), query, rows, end, read);
     let mut seen = 0u64;
     let mut keys = Vec::new();
-    loop {
-        let (batch, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
-        for key in row_keys(batch) {
-            if seen >= offset && seen < end {
-                keys.push(key);
+    let mut segment = 0;
+    while seen < end {
+        let Some(mut c) = open_cursor(repo.index_name(), query, rows, segment, end - seen, read)
+        else {
+            break;
+        };
+        loop {
+            let (batch, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
+            for key in row_keys(batch) {
+                if seen >= offset && seen < end {
+                    keys.push(key);
+                }
+                seen += 1;
             }
-            seen += 1;
-        }
-        match cursor {
-            Some(id) if seen < end => c = read_cursor(repo.index_name(), id, read),
-            Some(id) => {
-                let del = cmd("FT.CURSOR").arg("DEL").arg(repo.index_name()).arg(id);
-                repo.client().send::<()>(del).await?;
-                break;
+            match cursor {
+                Some(id) if seen < end => c = read_cursor(repo.index_name(), id, read),
+                Some(id) => {
+                    let del = cmd("FT.CURSOR").arg("DEL").arg(repo.index_name()).arg(id);
+                    repo.client().send::<()>(del).await?;
+                    break;
+                }
+                None => break,
             }
-            None => break,
         }
+        segment += 1;
     }
     Ok(repo.get_keys(&keys).await?.into_iter().flatten().collect())
 }
 
+/// Where a stream is: the query, its order, and how many rows an ordered cursor orders.
+struct Walk {
+    query: SearchText,
+    rows: Rows,
+    max: u64,
+}
+
 enum Step {
-    Start { query: SearchText, rows: Rows },
-    Read(u64),
+    Start {
+        query: SearchText,
+        rows: Rows,
+    },
+    /// Open the cursor of this segment.
+    Open(Walk, usize),
+    /// Read on from this segment's cursor.
+    Read(Walk, usize, u64),
     Failed(Error),
     Done,
 }
@@ -327,7 +404,7 @@ async fn next_page<M: RedisModel>(
     step: Step,
 ) -> Result<(Vec<Result<M>>, Option<Step>)> {
     let read = STREAM_PAGE as u64;
-    let c = match step {
+    let (walk, segment, cursor) = match step {
         Step::Start { query, rows } => {
             let max = match rows {
                 // Unordered: the cursor has no rows to order.
@@ -337,19 +414,35 @@ async fn next_page<M: RedisModel>(
                     total => total,
                 },
             };
-            open_cursor(repo.index_name(), &query, rows, max, read)
+            (Walk { query, rows, max }, 0, None)
         }
-        Step::Read(id) => read_cursor(repo.index_name(), id, read),
+        Step::Open(walk, segment) => (walk, segment, None),
+        Step::Read(walk, segment, id) => (walk, segment, Some(id)),
         Step::Failed(e) => return Err(e),
         Step::Done => return Ok((Vec::new(), None)),
+    };
+    let c = match cursor {
+        Some(id) => read_cursor(repo.index_name(), id, read),
+        None => match open_cursor(
+            repo.index_name(),
+            &walk.query,
+            walk.rows,
+            segment,
+            walk.max,
+            read,
+        ) {
+            Some(c) => c,
+            None => return Ok((Vec::new(), None)),
+        },
     };
     let (rows, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
     let keys: Vec<String> = row_keys(rows).collect();
     let docs = repo.get_keys(&keys).await?;
-    Ok((
-        docs.into_iter().flatten().map(Ok).collect(),
-        cursor.map(Step::Read),
-    ))
+    let next = match cursor {
+        Some(id) => Step::Read(walk, segment, id),
+        None => Step::Open(walk, segment + 1),
+    };
+    Ok((docs.into_iter().flatten().map(Ok).collect(), Some(next)))
 }
 
 /// The rows and the next cursor (`None` when exhausted) of an `FT.AGGREGATE … WITHCURSOR` or
