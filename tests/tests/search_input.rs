@@ -357,6 +357,33 @@ async fn degenerate_input<M: Doc>() {
     assert_eq!(ids(M::name().prefix("new yo")).await, ["1"]);
     assert_eq!(ids(M::name().fuzzy("grace pressur", 1)).await, ["2"]);
 
+    // Terms split where the indexer split them: at ASCII punctuation and spaces only.
+    let unicode = M::new(
+        "4".into(),
+        "x",
+        "rocket🚀 «quoted» 東京タワー naïve e\u{301}t",
+        4,
+    );
+    repo.save(&unicode).await.unwrap();
+    for text in [
+        "rocket🚀",
+        "«quoted»!",
+        "東京タワー",
+        "(naïve)",
+        "e\u{301}t",
+    ] {
+        assert_eq!(
+            ids(M::name().matches(text)).await,
+            ["4"],
+            "matches {text:?}"
+        );
+    }
+    assert_eq!(ids(M::name().phrase("«quoted», 東京タワー")).await, ["4"]);
+    assert_eq!(ids(M::name().prefix("東京")).await, ["4"]);
+    assert_eq!(ids(M::name().prefix("«quo")).await, ["4"]);
+    assert_eq!(ids(M::name().matches("rocket")).await, none);
+    repo.delete("4").await.unwrap();
+
     // Every way of running a query that matches nothing answers without an error.
     let nothing = || repo.find(M::tag().eq(""));
     assert_eq!(nothing().count().await.unwrap(), 0);

@@ -300,10 +300,12 @@ pub(crate) fn indexed_tag(value: &str, storage: crate::model::Storage) -> Option
     (!value.is_empty() && !value.contains('\0')).then_some(value)
 }
 
-/// Splits user text into the terms the indexer would have made: runs of letters, digits and
-/// `_`, everything else a separator.
+/// Splits user text into the terms the indexer made of it: the indexer splits at ASCII
+/// punctuation and whitespace only (`_` aside), so `grace@navy.mil` is three terms while
+/// `rocket🚀`, `«quoted»` and `東京タワー` are one each. Every character left in a term is
+/// plain text to the query language, which is all ASCII.
 pub fn text_terms(text: &str) -> Vec<&str> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+    text.split(|c: char| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|t| !t.is_empty())
         .collect()
 }
@@ -544,6 +546,10 @@ mod tests {
         );
         assert_eq!(search_terms("state-of-the-art!"), ["state", "art"]);
         assert!(text_terms(" -- ").is_empty());
+        assert_eq!(
+            text_terms("rocket🚀 «quoted», e\u{301}t\t東京タワー"),
+            ["rocket🚀", "«quoted»", "e\u{301}t", "東京タワー"]
+        );
         assert!(search_terms("To be, or NOT to be").is_empty());
         assert!(is_stop_word("The"));
     }
