@@ -75,7 +75,14 @@ fn decode<M: RedisModel>(key: &str, reply: Value) -> redis_model::Result<M> {
     let mut wire = BytesMut::new();
     encode_value(&reply, &mut wire);
     let frame = Decoder::default().decode_frame(&mut wire).unwrap().unwrap();
-    M::decode_hash(&mut HashReader::from_frame(key, &frame).unwrap())
+    M::decode_hash(&mut HashReader::from_frame(key, id_part::<M>(key), &frame).unwrap())
+}
+
+/// What follows the model's prefix in `key`, as a repository reads it.
+fn id_part<M: RedisModel>(key: &str) -> &str {
+    key.strip_prefix(M::meta().prefix)
+        .and_then(|k| k.strip_prefix(':'))
+        .expect("a key under the model's prefix")
 }
 
 #[test]
@@ -182,6 +189,25 @@ fn validate() {
         Err(Error::InvalidValue { field, .. }) => assert_eq!(field, "home"),
         other => panic!("{other:?}"),
     }
+    // A hash's tags, one or a list, may not hold the default separator.
+    let mut u = user();
+    u.city = format!("a{DEFAULT_TAG_SEPARATOR}b");
+    match u.validate() {
+        Err(Error::InvalidValue { field, reason }) => {
+            assert_eq!(field, "city");
+            assert!(reason.contains("the tag contains"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut u = user();
+    u.skills.push(format!("a{DEFAULT_TAG_SEPARATOR}b"));
+    match u.validate() {
+        Err(Error::InvalidValue { field, reason }) => {
+            assert_eq!(field, "skills");
+            assert!(reason.starts_with("tag 2 "), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -208,13 +234,20 @@ fn hash_round_trip() {
 }
 
 #[test]
-fn the_id_written_is_the_one_given() {
+fn the_id_written_is_the_one_given_and_read_from_the_key() {
     let mut u = user();
     u.id = String::new();
     u.skills.clear();
-    let (_, reply) = encode(&u, "01J0000000000000000000000", None);
-    let back: User = decode("user:x", reply).unwrap();
+    let (out, reply) = encode(&u, "01J0000000000000000000000", None);
+    assert_eq!(
+        out.pairs()[0],
+        ("id", b"01J0000000000000000000000".to_vec())
+    );
+    let back: User = decode("user:01J0000000000000000000000", reply.clone()).unwrap();
     assert_eq!(back.id, "01J0000000000000000000000");
+    // The key is the identity, whatever the hash holds.
+    let back: User = decode("user:x:y", reply).unwrap();
+    assert_eq!(back.id, "x:y");
 }
 
 #[test]
@@ -359,7 +392,16 @@ fn ulid_ids() {
         place: Some(GeoPoint::new(2.35, 48.85)),
     };
     let (_, reply) = encode(&e, &id.to_string(), None);
-    assert_eq!(decode::<Event>("evt:x", reply).unwrap(), e);
+    assert_eq!(
+        decode::<Event>(&format!("evt:{id}"), reply.clone()).unwrap(),
+        e
+    );
+    match decode::<Event>("evt:x", reply) {
+        Err(Error::Decode { key, field, .. }) => {
+            assert_eq!((key.as_str(), field.as_deref()), ("evt:x", Some("id")))
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[derive(Debug, PartialEq, RedisModel)]
@@ -473,7 +515,7 @@ fn json_model() {
             zip: "N1".into(),
         },
         skills: vec!["math".into()],
-        groups: "a;b".into(),
+        groups: "a,b".into(),
         embedding: vec![1.0, 2.0],
         notes: None,
     };
@@ -482,12 +524,27 @@ fn json_model() {
     assert_eq!(doc["id"], 7, "the key's id, as the id type holds it");
     assert_eq!(doc["rev"], 2);
     assert_eq!(doc["address"]["city"], "London");
-    let back = Customer::decode_json("customer:7", &bytes).unwrap();
+    let back = Customer::decode_json("customer:7", "7", &bytes).unwrap();
     assert_eq!(back, Customer { id: 7, rev: 2, ..c });
     assert!(matches!(
-        Customer::decode_json("customer:7", b"{}"),
+        Customer::decode_json("customer:7", "7", b"{}"),
         Err(Error::Decode { .. })
     ));
+    // The key's id, whatever the document holds: another one, or none.
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        Customer::decode_json("customer:8", "8", doc.to_string().as_bytes())
+            .unwrap()
+            .id,
+        8
+    );
+    doc.as_object_mut().unwrap().remove("id");
+    assert_eq!(
+        Customer::decode_json("customer:9", "9", doc.to_string().as_bytes())
+            .unwrap()
+            .id,
+        9
+    );
     let short = Customer {
         embedding: vec![1.0],
         ..back
@@ -500,6 +557,22 @@ fn json_model() {
             ..
         })
     ));
+    // A declared separator is refused in a JSON tag; a JSON tag without one splits nothing.
+    let split = Customer {
+        groups: "a;b".into(),
+        skills: vec!["x;y".into(), "a,b".into()],
+        embedding: vec![1.0, 2.0],
+        ..short
+    };
+    match split.validate() {
+        Err(Error::InvalidValue { field, .. }) => assert_eq!(field, "groups"),
+        other => panic!("{other:?}"),
+    }
+    let short = Customer {
+        groups: "a".into(),
+        ..split
+    };
+    assert!(short.validate().is_ok());
     // A JSON model is not a hash.
     let mut out = HashWriter::new("customer:7".into());
     assert!(short.encode_hash("7", None, &mut out).is_err());
@@ -563,7 +636,7 @@ fn json_properties_are_serde_names() {
         json,
         serde_json::json!({"docId": "d1", "rowVersion": 4, "homeCity": "Oslo", "skillSet": [], "stats": {"visits": 1}})
     );
-    let back = CamelDoc::decode_json("camel:d1", json.to_string().as_bytes()).unwrap();
+    let back = CamelDoc::decode_json("camel:d1", "d1", json.to_string().as_bytes()).unwrap();
     assert_eq!((back.id.as_str(), back.row_version), ("d1", 4));
 
     let hash = CamelHash::meta();

@@ -49,6 +49,16 @@ pub fn server_has_tls() -> bool {
         .unwrap_or(false)
 }
 
+/// A Redis Stack server (RediSearch and RedisJSON) and a client connected to it, for the
+/// end-to-end suites.
+pub async fn stack() -> (RedisServer, redis_model::Client) {
+    let server = RedisServer::start_stack();
+    let client = redis_model::Client::connect(&server.url())
+        .await
+        .expect("connect to the server just started");
+    (server, client)
+}
+
 /// Redis modules the server can load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Module {

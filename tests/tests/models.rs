@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use redis_model::prelude::*;
 use redis_model::search::Migration;
-use redis_model_tests::RedisServer;
+use redis_model_tests::{stack, RedisServer};
 use serde::{Deserialize, Serialize};
 
 #[derive(RedisModel, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,12 +135,6 @@ fn people() -> Vec<User> {
             [0.7, 0.7, 0.0, 0.0],
         ),
     ]
-}
-
-async fn stack() -> (RedisServer, Client) {
-    let server = RedisServer::start_stack();
-    let client = Client::connect(&server.url()).await.unwrap();
-    (server, client)
 }
 
 fn ids<M: RedisModel<Id = String>>(found: &[M]) -> Vec<String> {

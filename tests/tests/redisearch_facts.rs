@@ -4,13 +4,7 @@
 
 use redis_model::prelude::*;
 use redis_model::Value;
-use redis_model_tests::RedisServer;
-
-async fn stack() -> (RedisServer, Client) {
-    let server = RedisServer::start_stack();
-    let client = Client::connect(&server.url()).await.unwrap();
-    (server, client)
-}
+use redis_model_tests::stack;
 
 /// Keys a search returns (`NOCONTENT`, RESP3 or RESP2 shape), in order: its strings that
 /// look like this file's keys.

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use proptest::prelude::*;
 use redis_model::prelude::*;
 use redis_model::search::{NumericField, Query, Sortable, TagField, TextField};
-use redis_model_tests::RedisServer;
+use redis_model_tests::stack;
 use serde::{Deserialize, Serialize};
 
 /// A model with a tag, a text and a numeric field, all sortable, in the storage `$container`
@@ -112,12 +112,6 @@ macro_rules! numbers_model {
 
 numbers_model!(HashNumbers, prefix = "hnum");
 numbers_model!(JsonNumbers, prefix = "jnum", storage = "json");
-
-async fn stack() -> (RedisServer, Client) {
-    let server = RedisServer::start_stack();
-    let client = Client::connect(&server.url()).await.unwrap();
-    (server, client)
-}
 
 fn sorted_ids<M: Doc>(found: &[M]) -> Vec<String> {
     let mut v: Vec<String> = found.iter().map(|m| Doc::id(m).to_owned()).collect();

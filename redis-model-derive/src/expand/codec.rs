@@ -21,16 +21,10 @@ pub fn expand(cont: &Container) -> TokenStream {
     }
 }
 
-/// `FieldOpts` of a field: its declared tag separator, or the default.
-fn opts(field: &Field) -> TokenStream {
+/// `FieldOpts` of a hash field: its tag separator (declared, or the default).
+fn opts(cont: &Container, field: &Field) -> TokenStream {
     let private = private();
-    let separator = match &field.attrs.separator {
-        Some(s) => {
-            let c = s.value;
-            quote!(#c)
-        }
-        None => quote!(#private::DEFAULT_TAG_SEPARATOR),
-    };
+    let separator = super::schema::tag_separator(cont, field);
     quote!(#private::FieldOpts { separator: #separator })
 }
 
@@ -40,7 +34,7 @@ fn hash(cont: &Container) -> TokenStream {
         let name = cont.stored_name(f);
         let member = f.ident;
         let ty = f.ty;
-        let opts = opts(f);
+        let opts = opts(cont, f);
         let codec = quote_spanned!(ty.span()=> #private::field_codec::<#ty>());
         if f.attrs.id.is_some() {
             quote!(out.id(#name, id);)
@@ -53,8 +47,12 @@ fn hash(cont: &Container) -> TokenStream {
     let reads = cont.fields.iter().map(|f| {
         let name = cont.stored_name(f);
         let member = f.ident;
+        if f.attrs.id.is_some() {
+            // The key's id part, not the stored field: the key is the document's identity.
+            return quote!(#member: reader.id::<<Self as #private::RedisModel>::Id>(#name)?);
+        }
         let ty = f.ty;
-        let opts = opts(f);
+        let opts = opts(cont, f);
         let codec = quote_spanned!(ty.span()=> #private::field_codec::<#ty>());
         quote!(#member: #codec.read(reader, #name, #opts)?)
     });
@@ -80,7 +78,9 @@ fn hash(cont: &Container) -> TokenStream {
 
 fn json(cont: &Container) -> TokenStream {
     let private = private();
-    let id_field = cont.stored_name(cont.id_field().expect("checked"));
+    let id = cont.id_field().expect("checked");
+    let id_field = cont.stored_name(id);
+    let id_member = id.ident;
     let version = match cont.version_field() {
         Some(f) => {
             let name = cont.stored_name(f);
@@ -93,15 +93,22 @@ fn json(cont: &Container) -> TokenStream {
     };
     // The called functions are spanned at the struct name, so a missing `Serialize` or
     // `Deserialize` derive is reported there; their arguments keep the call site's hygiene, as
-    // the name may come from a `macro_rules!` whose hygiene would hide `self`, `id`, `key` and
-    // `json` from them.
+    // the name may come from a `macro_rules!` whose hygiene would hide `self`, `id`, `key`,
+    // `json` and `doc` from them.
     let span = cont.ident.span();
     let encode_fn = quote_spanned!(span=>
         #private::encode_json::<Self, <Self as #private::RedisModel>::Id>
     );
     let encode = quote!(#encode_fn(self, (#id_field, id), #version));
-    let decode_fn = quote_spanned!(span=> #private::decode_json::<Self>);
-    let decode = quote!(#decode_fn(key, json));
+    let decode_fn = quote_spanned!(span=>
+        #private::decode_json::<Self, <Self as #private::RedisModel>::Id>
+    );
+    // The id is the key's, whatever the document holds.
+    let decode = quote! {
+        let (mut doc, id) = #decode_fn(key, (#id_field, id), json)?;
+        doc.#id_member = id;
+        ::core::result::Result::Ok(doc)
+    };
     quote! {
         fn encode_json(
             &self,
@@ -111,7 +118,7 @@ fn json(cont: &Container) -> TokenStream {
             #encode
         }
 
-        fn decode_json(key: &str, json: &[u8]) -> #private::Result<Self> {
+        fn decode_json(key: &str, id: &str, json: &[u8]) -> #private::Result<Self> {
             #decode
         }
     }

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::{codec, fields, private, schema};
 use crate::internals::ast::{self, Container, GeoShape};
-use crate::internals::attr::Kind;
+use crate::internals::attr::{Kind, Storage};
 
 pub fn expand(cont: &Container) -> TokenStream {
     let private = private();
@@ -38,6 +38,20 @@ pub fn expand(cont: &Container) -> TokenStream {
             Kind::Vector(v) if ast::vector_type(f.ty).is_some() => {
                 let dim = v.dim.as_ref().map_or(0, |d| d.value);
                 Some(quote!(#private::check_dim(#name, #dim, self.#member.len())?;))
+            }
+            // A hash's tag field is a `HashValue` whatever its type, so it is always checked. A
+            // JSON tag is checked where the derive sees the text the index gets: the field
+            // itself (no `path` into it), of a type that holds it plainly; what serde makes of
+            // other types (an enum, a nested struct) is not known here.
+            Kind::Tag
+                if cont.storage() == Storage::Hash
+                    || (f.attrs.path.is_none() && ast::is_tag_text(f.ty)) =>
+            {
+                let separator = schema::option(schema::tag_separator(cont, f));
+                let ty = f.ty;
+                // The same bound at the same span as the hash codec's: one error, not two.
+                let codec = quote_spanned!(ty.span()=> #private::field_codec::<#ty>());
+                Some(quote!(#codec.check_tags(#name, &self.#member, #separator)?;))
             }
             Kind::Geo => match ast::geo_shape(f.ty)? {
                 GeoShape::Point => Some(quote!(#private::check_geo(#name, &self.#member)?;)),

@@ -15,10 +15,24 @@ pub fn element(e: Element) -> TokenStream {
     }
 }
 
-fn option<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
+pub fn option<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
     match v {
         Some(v) => quote!(::core::option::Option::Some(#v)),
         None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The separator a tag field's index splits values at: the declared one, else the default for a
+/// hash (which stores a tag list joined by it), else none (a JSON array needs none).
+pub fn tag_separator(cont: &Container, field: &Field) -> Option<TokenStream> {
+    let private = private();
+    match (
+        cont.storage(),
+        field.attrs.separator.as_ref().map(|s| s.value),
+    ) {
+        (_, Some(c)) => Some(quote!(#c)),
+        (Storage::Hash, None) => Some(quote!(#private::DEFAULT_TAG_SEPARATOR)),
+        (Storage::Json, None) => None,
     }
 }
 
@@ -35,14 +49,7 @@ fn field_schema(cont: &Container, field: &Field) -> TokenStream {
             quote!(#private::FieldKind::Text { weight: #weight, nostem: #nostem })
         }
         Kind::Tag => {
-            let declared = field.attrs.separator.as_ref().map(|s| s.value);
-            // A hash stores a tag list joined by the separator, so the index must split on it;
-            // a JSON array needs none.
-            let separator = match (storage, declared) {
-                (_, Some(c)) => option(Some(quote!(#c))),
-                (Storage::Hash, None) => option(Some(quote!(#private::DEFAULT_TAG_SEPARATOR))),
-                (Storage::Json, None) => option(None::<TokenStream>),
-            };
+            let separator = option(tag_separator(cont, field));
             let case_sensitive = field.attrs.case_sensitive.is_some();
             quote!(#private::FieldKind::Tag { separator: #separator, case_sensitive: #case_sensitive })
         }

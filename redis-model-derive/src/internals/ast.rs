@@ -278,6 +278,15 @@ pub fn is_u64(ty: &Type) -> bool {
     is_ident(ty, "u64")
 }
 
+/// `String`, `Vec<String>`, or an `Option` of either: the types a tag field holds its text in
+/// that the derive can tell without serde (syntactically).
+pub fn is_tag_text(ty: &Type) -> bool {
+    let text = |t: &Type| {
+        is_ident(t, "String") || single_arg(t, "Vec").is_some_and(|e| is_ident(e, "String"))
+    };
+    text(ty) || single_arg(ty, "Option").is_some_and(text)
+}
+
 /// How a geo field holds its point, when the derive can tell: `GeoPoint` or
 /// `Option<GeoPoint>`.
 pub enum GeoShape {

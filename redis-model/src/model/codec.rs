@@ -40,6 +40,14 @@ pub trait HashValue: Sized {
     fn missing() -> Option<Self> {
         None
     }
+
+    /// Refuses a value of a tag field that the index would not hold as it is: one holding the
+    /// field's tag `separator` (the index would split it into other tags) or NUL (the index
+    /// would cut it there). Only text holds them; other types have nothing to refuse.
+    fn check_tags(&self, separator: Option<char>) -> std::result::Result<(), String> {
+        let _ = separator;
+        Ok(())
+    }
 }
 
 impl HashValue for String {
@@ -51,6 +59,21 @@ impl HashValue for String {
     fn read(raw: &[u8], _: FieldOpts) -> std::result::Result<Self, String> {
         String::from_utf8(raw.to_vec()).map_err(|_| "not UTF-8".to_owned())
     }
+
+    fn check_tags(&self, separator: Option<char>) -> std::result::Result<(), String> {
+        check_tag(self, separator).map_err(|what| format!("the tag contains {what}"))
+    }
+}
+
+/// What in `tag` the index would not hold as it is, if anything.
+fn check_tag(tag: &str, separator: Option<char>) -> std::result::Result<(), String> {
+    if let Some(sep) = separator.filter(|sep| tag.contains(*sep)) {
+        return Err(format!("the tag separator {sep:?}"));
+    }
+    if tag.contains('\0') {
+        return Err("NUL, where the index would cut it".into());
+    }
+    Ok(())
 }
 
 fn utf8(raw: &[u8]) -> std::result::Result<&str, String> {
@@ -116,18 +139,13 @@ impl HashValue for bool {
 }
 
 impl HashValue for Vec<String> {
-    /// Tags joined by the separator; a tag containing it would be split by the index, so it is
+    /// Tags joined by the separator; a tag containing it would not read back whole, so it is
     /// refused.
     fn write(&self, opts: FieldOpts, out: &mut Vec<u8>) -> std::result::Result<bool, String> {
+        self.check_tags(Some(opts.separator))?;
         let mut sep = [0u8; 4];
         let sep = opts.separator.encode_utf8(&mut sep).as_bytes();
         for (i, tag) in self.iter().enumerate() {
-            if tag.contains(opts.separator) {
-                return Err(format!(
-                    "tag {i} contains the tag separator {:?}",
-                    opts.separator
-                ));
-            }
             if i > 0 {
                 out.extend_from_slice(sep);
             }
@@ -142,6 +160,13 @@ impl HashValue for Vec<String> {
             return Ok(Vec::new());
         }
         Ok(s.split(opts.separator).map(str::to_owned).collect())
+    }
+
+    fn check_tags(&self, separator: Option<char>) -> std::result::Result<(), String> {
+        for (i, tag) in self.iter().enumerate() {
+            check_tag(tag, separator).map_err(|what| format!("tag {i} contains {what}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -202,6 +227,13 @@ impl<T: HashValue> HashValue for Option<T> {
 
     fn missing() -> Option<Self> {
         Some(None)
+    }
+
+    fn check_tags(&self, separator: Option<char>) -> std::result::Result<(), String> {
+        match self {
+            Some(v) => v.check_tags(separator),
+            None => Ok(()),
+        }
     }
 }
 
@@ -349,6 +381,8 @@ impl HashWriter {
 pub struct HashReader<'a> {
     /// The document's key, for errors only.
     key: &'a [u8],
+    /// The key's id part: the document's id, whatever the hash holds.
+    id: &'a str,
     /// At the fields not looked at yet, in the order they came. Redis returns a hash's fields
     /// in the order they were written, which is the order the derived code reads them, so the
     /// field asked for is nearly always the next one.
@@ -361,21 +395,23 @@ pub struct HashReader<'a> {
 
 impl<'a> HashReader<'a> {
     /// The fields of the map (or RESP2 array of pairs) that `reader` is at: an `HGETALL`
-    /// reply, or a search hit's attributes.
-    pub(crate) fn new(key: &'a [u8], mut reader: FrameReader<'a>) -> Result<Self> {
+    /// reply, or a search hit's attributes, of the document at `key` whose id part is `id`.
+    pub(crate) fn new(key: &'a [u8], id: &'a str, mut reader: FrameReader<'a>) -> Result<Self> {
         let left = reader.pairs()?;
         Ok(HashReader {
             key,
+            id,
             ahead: reader,
             left,
             passed: Vec::new(),
         })
     }
 
-    /// The fields of the `HGETALL` reply `frame` for the document at `key`.
+    /// The fields of the `HGETALL` reply `frame` for the document at `key`, whose id part is
+    /// `id`.
     #[doc(hidden)]
-    pub fn from_frame(key: &'a str, frame: &'a Frame) -> Result<Self> {
-        Self::new(key.as_bytes(), frame.reader())
+    pub fn from_frame(key: &'a str, id: &'a str, frame: &'a Frame) -> Result<Self> {
+        Self::new(key.as_bytes(), id, frame.reader())
     }
 
     /// Whether the hash has no fields (the key does not exist).
@@ -391,6 +427,14 @@ impl<'a> HashReader<'a> {
             Some(None) => Err(self.error(name, "not a string")),
             None => T::missing().ok_or_else(|| self.error(name, "required field is missing")),
         }
+    }
+
+    /// The id (called by derived code for the id field `name`): the key's id part, since the
+    /// key is the document's identity. A stored id field is not read: another program may
+    /// have written the hash without it, or with another value. An id part that is not one of
+    /// type `I` is [`Error::Decode`] naming the key and `name`.
+    pub fn id<I: super::ModelId>(&self, name: &'static str) -> Result<I> {
+        I::from_key_part(self.id).map_err(|reason| self.error(name, reason))
     }
 
     /// The field `name`, as it came: `None` when there is none, `Some(None)` when its value is
@@ -441,13 +485,15 @@ impl<'a> HashReader<'a> {
     }
 }
 
-/// Both directions of one hash field's codec behind a single `T: HashValue` bound (called by
-/// derived code): a field type that is no flat value is then reported once, at the field, not
-/// once for encoding and again for decoding.
+/// Both directions of one hash field's codec, and its tag check, behind a single
+/// `T: HashValue` bound (called by derived code): a field type that is no flat value is then
+/// reported once, at the field, not once for encoding, again for decoding and again for
+/// validating.
 #[doc(hidden)]
 pub struct FieldCodec<T> {
     write: fn(&mut HashWriter, &'static str, &T, FieldOpts) -> Result<()>,
     read: for<'r, 'a> fn(&'r mut HashReader<'a>, &'static str, FieldOpts) -> Result<T>,
+    check_tags: fn(&T, Option<char>) -> std::result::Result<(), String>,
 }
 
 impl<T> FieldCodec<T> {
@@ -471,6 +517,15 @@ impl<T> FieldCodec<T> {
     ) -> Result<T> {
         (self.read)(reader, name, opts)
     }
+
+    /// [`HashValue::check_tags`], refusing the value of the tag field `name` as
+    /// [`Error::InvalidValue`].
+    pub fn check_tags(&self, name: &'static str, value: &T, separator: Option<char>) -> Result<()> {
+        (self.check_tags)(value, separator).map_err(|reason| Error::InvalidValue {
+            field: name.to_owned(),
+            reason,
+        })
+    }
 }
 
 /// The codec of the hash field type `T` (called by derived code).
@@ -479,6 +534,7 @@ pub fn field_codec<T: HashValue>() -> FieldCodec<T> {
     FieldCodec {
         write: |out, name, value, opts| out.field(name, value, opts),
         read: |reader, name, opts| reader.field(name, opts),
+        check_tags: T::check_tags,
     }
 }
 
@@ -506,38 +562,83 @@ pub fn encode_json<T: serde::Serialize, I: super::ModelId>(
     })
 }
 
-/// Deserialises a JSON-stored document read from `key`.
-pub fn decode_json<T: serde::de::DeserializeOwned>(key: &str, json: &[u8]) -> Result<T> {
-    serde_json::from_slice(json).map_err(|e| Error::Decode {
+/// Deserialises a JSON-stored document read from `key`, whose id part is `id.1` and id member
+/// `id.0`, and returns it with the id that part stands for (called by derived code, which sets
+/// it: the key is the document's identity, whatever the document holds). A document written
+/// without its id (or with one that is no id of type `I`) by another program is read with
+/// the key's id in its place; only then is it parsed again, so the usual read stays one pass.
+pub fn decode_json<T: serde::de::DeserializeOwned, I: super::ModelId>(
+    key: &str,
+    id: (&str, &str),
+    json: &[u8],
+) -> Result<(T, I)> {
+    let (member, part) = id;
+    let id = I::from_key_part(part).map_err(|reason| Error::Decode {
         key: key.to_owned(),
-        field: json_error_path::<T>(json),
-        reason: redact_quoted(&e.to_string()),
-    })
+        field: Some(member.to_owned()),
+        reason,
+    })?;
+    let error = match serde_json::from_slice(json) {
+        Ok(doc) => return Ok((doc, id)),
+        Err(e) => e,
+    };
+    let at = json_error_path::<T>(json);
+    if at.as_deref() == Some(member) {
+        if let Ok(serde_json::Value::Object(mut doc)) = serde_json::from_slice(json) {
+            doc.insert(member.to_owned(), I::json(part));
+            let patched = serde_json::to_vec(&doc).expect("a JSON value serialises");
+            return deserialize(key, &patched).map(|doc| (doc, id));
+        }
+    }
+    Err(decode_error(key, at, &error))
 }
 
-/// Where in a document that failed to decode the failure is (`address.city`, `skills[2]`), or
-/// `None` at its root (malformed JSON, a missing field the message names). The document is
-/// parsed a second time, only on failure: tracking the path on every read would slow them all.
+/// Deserialises the document at `key`.
+fn deserialize<T: serde::de::DeserializeOwned>(key: &str, json: &[u8]) -> Result<T> {
+    serde_json::from_slice(json).map_err(|e| decode_error(key, json_error_path::<T>(json), &e))
+}
+
+fn decode_error(key: &str, field: Option<String>, error: &serde_json::Error) -> Error {
+    Error::Decode {
+        key: key.to_owned(),
+        field,
+        reason: redact_quoted(&error.to_string()),
+    }
+}
+
+/// Where in a document that failed to decode the failure is (`address.city`, `skills[2]`), a
+/// missing field included, or `None` at its root (malformed JSON). The document is parsed a
+/// second time, only on failure: tracking the path on every read would slow them all.
 fn json_error_path<T: serde::de::DeserializeOwned>(json: &[u8]) -> Option<String> {
     use serde_path_to_error::Segment;
     use std::fmt::Write;
     let mut de = serde_json::Deserializer::from_slice(json);
     let err = serde_path_to_error::deserialize::<_, T>(&mut de).err()?;
     let mut path = String::new();
+    let push_key = |path: &mut String, key: &str| {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    };
     for segment in err.path().iter() {
         match segment {
             Segment::Seq { index } => {
                 let _ = write!(path, "[{index}]");
             }
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-            }
+            Segment::Map { key } | Segment::Enum { variant: key } => push_key(&mut path, key),
             // Past what the parser could make out: the path so far is the best answer.
-            Segment::Unknown => break,
+            Segment::Unknown => return (!path.is_empty()).then_some(path),
         }
+    }
+    // A missing field is reported at the object that lacks it; serde names it only in the
+    // message (`missing field `city``).
+    let message = err.inner().to_string();
+    if let Some((field, _)) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        push_key(&mut path, field);
     }
     (!path.is_empty()).then_some(path)
 }
@@ -596,6 +697,7 @@ mod tests {
         assert!(GeoPoint::read(b"2.35", o).is_err());
         let sep = FieldOpts { separator: '|' };
         assert!(vec!["a|b".to_owned()].write(sep, &mut Vec::new()).is_err());
+        assert!(vec!["a,b".to_owned()].write(sep, &mut Vec::new()).is_ok());
         assert!(f64::NAN.write(o, &mut Vec::new()).is_err());
         assert_eq!(Option::<u8>::missing(), Some(None));
         assert_eq!(u8::missing(), None);
@@ -604,7 +706,7 @@ mod tests {
 
     #[test]
     fn json_errors_hide_values() {
-        let e = decode_json::<Vec<u32>>("k", br#"["secret"]"#).unwrap_err();
+        let e = deserialize::<Vec<u32>>("k", br#"["secret"]"#).unwrap_err();
         assert!(!e.to_string().contains("secret"), "{e}");
         assert!(e.to_string().contains("cannot decode k"));
     }
@@ -624,7 +726,7 @@ mod tests {
             address: Inner,
             tags: Vec<String>,
         }
-        let field = |json: &str| match decode_json::<Doc>("k", json.as_bytes()) {
+        let field = |json: &str| match deserialize::<Doc>("k", json.as_bytes()) {
             Err(Error::Decode { field, .. }) => field,
             other => panic!("{other:?}"),
         };
@@ -641,11 +743,69 @@ mod tests {
             field(r#"{"age":1,"address":{"city":"x"},"tags":["a",2]}"#).as_deref(),
             Some("tags[1]")
         );
+        assert_eq!(field(r#"{"age":1}"#).as_deref(), Some("address"));
         assert_eq!(
-            field(r#"{"age":1}"#),
-            None,
-            "a missing field is named by the message"
+            field(r#"{"age":1,"address":{},"tags":[]}"#).as_deref(),
+            Some("address.city")
         );
         assert_eq!(field("{"), None);
+    }
+
+    #[test]
+    fn tags_holding_their_separator_are_refused() {
+        assert!("a,b".to_owned().check_tags(Some(',')).is_err());
+        assert!("a,b".to_owned().check_tags(Some('|')).is_ok());
+        let tags = vec!["a".to_owned(), "b|c".to_owned()];
+        assert_eq!(
+            tags.check_tags(Some('|')).unwrap_err(),
+            "tag 1 contains the tag separator '|'"
+        );
+        assert!(Some(tags.clone()).check_tags(Some('|')).is_err());
+        assert!(Option::<String>::None.check_tags(Some('|')).is_ok());
+        assert!(42u32.check_tags(Some('4')).is_ok(), "only text is checked");
+        // NUL, where the index cuts a tag, is refused with or without a separator.
+        assert!("x\0y".to_owned().check_tags(None).is_err());
+        assert!(vec!["x\0y".to_owned()].check_tags(Some('|')).is_err());
+        assert!("a,b".to_owned().check_tags(None).is_ok());
+        let refused = field_codec::<Vec<String>>().check_tags("skills", &tags, Some('|'));
+        assert!(matches!(refused, Err(Error::InvalidValue { field, .. }) if field == "skills"));
+    }
+
+    #[test]
+    fn json_ids_come_from_the_key() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Doc {
+            id: u64,
+            name: String,
+        }
+        let decode = |json: &str| decode_json::<Doc, u64>("doc:7", ("id", "7"), json.as_bytes());
+        // Whatever the document holds as its id, the key's is returned beside it.
+        let (doc, id) = decode(r#"{"id":9,"name":"a"}"#).unwrap();
+        assert_eq!((doc.id, id), (9, 7));
+        for json in [r#"{"name":"a"}"#, r#"{"id":"x","name":"a"}"#] {
+            let (doc, id) = decode(json).unwrap();
+            assert_eq!(
+                doc,
+                Doc {
+                    id: 7,
+                    name: "a".into()
+                }
+            );
+            assert_eq!(id, 7);
+        }
+        match decode(r#"{"id":7}"#) {
+            Err(Error::Decode { field, .. }) => assert_eq!(field.as_deref(), Some("name")),
+            other => panic!("{other:?}"),
+        }
+        match decode(r#"{}"#) {
+            Err(Error::Decode { field, .. }) => assert_eq!(field.as_deref(), Some("name")),
+            other => panic!("{other:?}"),
+        }
+        match decode_json::<Doc, u64>("doc:x", ("id", "x"), br#"{"id":1,"name":"a"}"#) {
+            Err(Error::Decode { key, field, .. }) => {
+                assert_eq!((key.as_str(), field.as_deref()), ("doc:x", Some("id")))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -12,6 +12,9 @@ pub trait ModelId: Clone + Send + Sync + 'static {
     /// The id as it appears in the key; `None` when it is empty and one must be generated.
     fn key_part(&self) -> Option<String>;
 
+    /// The id a key's id part stands for; the reason when it is not one of this type.
+    fn from_key_part(part: &str) -> std::result::Result<Self, String>;
+
     /// The id, given as its key part, as a JSON document holds it.
     fn json(key_part: &str) -> serde_json::Value {
         serde_json::Value::String(key_part.to_owned())
@@ -22,6 +25,10 @@ impl ModelId for String {
     fn key_part(&self) -> Option<String> {
         (!self.is_empty()).then(|| self.clone())
     }
+
+    fn from_key_part(part: &str) -> std::result::Result<Self, String> {
+        Ok(part.to_owned())
+    }
 }
 
 macro_rules! int_id {
@@ -29,6 +36,11 @@ macro_rules! int_id {
         impl ModelId for $t {
             fn key_part(&self) -> Option<String> {
                 Some(self.to_string())
+            }
+
+            fn from_key_part(part: &str) -> std::result::Result<Self, String> {
+                part.parse()
+                    .map_err(|_| concat!("the key's id is not a valid ", stringify!($t)).to_owned())
             }
 
             fn json(key_part: &str) -> serde_json::Value {
@@ -46,6 +58,10 @@ int_id!(i32, i64, u32, u64);
 impl ModelId for Ulid {
     fn key_part(&self) -> Option<String> {
         (self.0 != 0).then(|| self.to_string())
+    }
+
+    fn from_key_part(part: &str) -> std::result::Result<Self, String> {
+        Ulid::parse(part).map_err(|_| "the key's id is not a ULID".to_owned())
     }
 }
 
@@ -134,6 +150,23 @@ pub(crate) fn key(namespace: &str, prefix: &str, id: impl fmt::Display) -> Strin
     k
 }
 
+/// The id part of a document's key: what follows the model's key prefix `{namespace}{prefix}:`.
+/// The prefix is stripped, never split on, as ids may hold `:`. A key outside the prefix, or
+/// whose id part is no UTF-8, is [`Error::Decode`] naming the key and the id field.
+pub(crate) fn id_part<'k>(key: &'k [u8], key_prefix: &str, id_field: &str) -> Result<&'k str> {
+    let error = |reason: String| Error::Decode {
+        key: String::from_utf8_lossy(key).into_owned(),
+        field: Some(id_field.to_owned()),
+        reason,
+    };
+    let part = key.strip_prefix(key_prefix.as_bytes()).ok_or_else(|| {
+        error(format!(
+            "the key is not under the model's prefix `{key_prefix}`"
+        ))
+    })?;
+    std::str::from_utf8(part).map_err(|_| error("the key's id is not UTF-8".to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +190,25 @@ mod tests {
         assert_eq!(key("app:", "user", "42"), "app:user:42");
         assert_eq!(String::new().key_part(), None);
         assert_eq!(7u64.key_part().as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn ids_from_keys() {
+        assert_eq!(id_part(b"app:user:a:b", "app:user:", "id").unwrap(), "a:b");
+        assert_eq!(id_part(b"app:user:", "app:user:", "id").unwrap(), "");
+        for bad in [&b"app:other:1"[..], b"app:user", b"app:user:\xff"] {
+            match id_part(bad, "app:user:", "id") {
+                Err(Error::Decode { field, .. }) => assert_eq!(field.as_deref(), Some("id")),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(String::from_key_part("a:b").unwrap(), "a:b");
+        assert_eq!(i32::from_key_part("-42").unwrap(), -42);
+        assert_eq!(u64::from_key_part("42").unwrap(), 42);
+        assert!(u32::from_key_part("-1").is_err());
+        assert!(i64::from_key_part("abc").is_err());
+        let u = Ulid::new();
+        assert_eq!(Ulid::from_key_part(&u.to_string()).unwrap(), u);
+        assert!(Ulid::from_key_part("abc").is_err());
     }
 }

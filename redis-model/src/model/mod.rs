@@ -73,8 +73,9 @@ pub trait RedisModel: Sized + Send + Sync + 'static {
         None
     }
 
-    /// Checks what the index would silently skip: vectors of the wrong dimension, latitudes
-    /// out of range.
+    /// Checks what the index would silently skip or misread: vectors of the wrong dimension,
+    /// latitudes out of range, tags holding their field's tag separator (the index would split
+    /// them).
     fn validate(&self) -> Result<()>;
 
     /// Writes the document's fields (hash storage), with `id` as its id (it may have just been
@@ -84,7 +85,7 @@ pub trait RedisModel: Sized + Send + Sync + 'static {
         Err(wrong_storage(out.key(), "JSON"))
     }
 
-    /// Decodes a hash (hash storage).
+    /// Decodes a hash (hash storage); its id is the key's id part, which `reader` holds.
     fn decode_hash(reader: &mut HashReader<'_>) -> Result<Self> {
         Err(reader.error(
             Self::meta().id_field,
@@ -98,9 +99,10 @@ pub trait RedisModel: Sized + Send + Sync + 'static {
         Err(wrong_storage(id, "a hash"))
     }
 
-    /// Decodes a JSON document read from `key` (JSON storage).
-    fn decode_json(key: &str, json: &[u8]) -> Result<Self> {
-        let _ = json;
+    /// Decodes a JSON document read from `key`, whose id part is `id` (JSON storage): the
+    /// document's id is that part, whatever the document holds.
+    fn decode_json(key: &str, id: &str, json: &[u8]) -> Result<Self> {
+        let _ = (id, json);
         Err(wrong_storage(key, "a hash"))
     }
 }

@@ -9,7 +9,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::codec::HashReader;
-use super::key::key;
+use super::key::{id_part, key};
 use super::{HashValue, HashWriter, ModelId, RedisModel, Storage, Ulid};
 use crate::client::Client;
 use crate::commands::{self, cmd, Cmd, Commands};
@@ -326,12 +326,13 @@ impl<M: RedisModel> Repository<M> {
         self.client.pipeline(pipe).await
     }
 
-    /// The document with this id, `None` if there is none. A stored document that does not
-    /// decode is [`Error::Decode`] naming the key and the field.
+    /// The document with this id, `None` if there is none. Its id is the key's, whether the
+    /// document stores it or not (another program may have written it). A stored document that
+    /// does not decode is [`Error::Decode`] naming the key and the field.
     pub async fn get(&self, id: impl Display) -> Result<Option<M>> {
         let key = self.key(id);
         let reply = commands::send_frame(&self.client, self.read(&key)).await?;
-        decode_read::<M>(&key, &reply)
+        decode_read::<M>(&key, &self.key_prefix(), &reply)
     }
 
     /// The documents with these ids, in order, `None` where there is none.
@@ -341,6 +342,7 @@ impl<M: RedisModel> Repository<M> {
     }
 
     pub(crate) async fn get_keys(&self, keys: &[String]) -> Result<Vec<Option<M>>> {
+        let key_prefix = self.key_prefix();
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
             let reads = chunk.iter().map(|key| self.read(key)).collect();
@@ -348,7 +350,7 @@ impl<M: RedisModel> Repository<M> {
                 .iter()
                 .zip(commands::send_frames(&self.client, reads).await?)
             {
-                out.push(decode_read::<M>(key, &reply?)?);
+                out.push(decode_read::<M>(key, &key_prefix, &reply?)?);
             }
         }
         Ok(out)
@@ -390,7 +392,8 @@ impl<M: RedisModel> Repository<M> {
 
     /// Sets one indexed field of an existing document without rewriting the rest (and bumps its
     /// version, if it has one). Returns whether the document exists; a missing one is not
-    /// created.
+    /// created. A tag holding its field's tag separator is [`Error::InvalidValue`], and nothing
+    /// is sent.
     pub async fn update_field<F, V>(&self, id: impl Display, field: F, value: &V) -> Result<bool>
     where
         F: FieldName<M>,
@@ -400,15 +403,24 @@ impl<M: RedisModel> Repository<M> {
         let name = field.field_name();
         let schema = meta.fields.iter().find(|f| f.name == name);
         let key = self.key(id);
+        // A tag's separator, where its index has one (always for a hash; for a JSON document,
+        // when declared).
+        let separator = schema.and_then(|s| match s.kind {
+            crate::search::schema::FieldKind::Tag { separator, .. } => separator,
+            _ => None,
+        });
+        if schema.is_some_and(|s| matches!(s.kind, crate::search::schema::FieldKind::Tag { .. })) {
+            value
+                .check_tags(separator)
+                .map_err(|reason| Error::InvalidValue {
+                    field: name.to_owned(),
+                    reason,
+                })?;
+        }
         let (target, encoded, version) = match meta.storage {
             Storage::Hash => {
                 let opts = super::codec::FieldOpts {
-                    separator: schema
-                        .and_then(|s| match s.kind {
-                            crate::search::schema::FieldKind::Tag { separator, .. } => separator,
-                            _ => None,
-                        })
-                        .unwrap_or(crate::search::schema::DEFAULT_TAG_SEPARATOR),
+                    separator: separator.unwrap_or(crate::search::schema::DEFAULT_TAG_SEPARATOR),
                 };
                 let mut out = Vec::new();
                 match value.write(opts, &mut out) {
@@ -434,9 +446,11 @@ impl<M: RedisModel> Repository<M> {
                 )
             }
             Storage::Json => {
-                let path = schema
-                    .and_then(|s| s.path)
-                    .map_or_else(|| format!("$.{name}"), str::to_owned);
+                // A list is indexed through its elements (`$.skills[*]`); it is set whole.
+                let path = schema.and_then(|s| s.path).map_or_else(
+                    || format!("$.{name}"),
+                    |path| path.strip_suffix("[*]").unwrap_or(path).to_owned(),
+                );
                 let json = serde_json::to_vec(value).map_err(|e| Error::InvalidValue {
                     field: name.to_owned(),
                     reason: e.to_string(),
@@ -536,11 +550,13 @@ fn check_write(write: &Write, results: impl Iterator<Item = Result<Value>>) -> R
     Ok(())
 }
 
-/// The document in an `HGETALL` or `JSON.GET` reply, read in place.
-fn decode_read<M: RedisModel>(key: &str, reply: &Frame) -> Result<Option<M>> {
+/// The document at `key` (under `key_prefix`) in an `HGETALL` or `JSON.GET` reply, read in
+/// place.
+fn decode_read<M: RedisModel>(key: &str, key_prefix: &str, reply: &Frame) -> Result<Option<M>> {
+    let id = id_part(key.as_bytes(), key_prefix, M::meta().id_field)?;
     match M::meta().storage {
         Storage::Hash => {
-            let mut hash = HashReader::from_frame(key, reply)?;
+            let mut hash = HashReader::from_frame(key, id, reply)?;
             if hash.is_empty() {
                 return Ok(None);
             }
@@ -549,7 +565,7 @@ fn decode_read<M: RedisModel>(key: &str, reply: &Frame) -> Result<Option<M>> {
         Storage::Json => match reply.reader().next_value()? {
             Token::Nil => Ok(None),
             token => match token.bytes() {
-                Some(json) => M::decode_json(key, json).map(Some),
+                Some(json) => M::decode_json(key, id, json).map(Some),
                 None => Err(reply.reader().mismatch("JSON document")),
             },
         },

@@ -7,6 +7,7 @@ use super::field::SortField;
 use crate::commands::{cmd, send_frame, Cmd, Commands};
 use crate::error::{Error, Result};
 use crate::model::codec::FieldOpts;
+use crate::model::key::id_part;
 use crate::model::{HashReader, RedisModel, Repository, Storage};
 use crate::resp::{pairs, Frame, FrameReader, FromRedis, Token, Value};
 use crate::search::schema::FieldKind;
@@ -132,9 +133,10 @@ impl<'r, M: RedisModel> Query<'r, M> {
         };
         let rows = self.rows();
         if let Rows::Folded(..) = rows {
-            let total = match with_total {
-                true => count(self.repo, &query, rows).await?,
-                false => 0,
+            let total = if with_total {
+                count(self.repo, &query, rows).await?
+            } else {
+                0
             };
             let items = walk(self.repo, &query, rows, offset, n).await?;
             return Ok(Page { items, total });
@@ -142,7 +144,8 @@ impl<'r, M: RedisModel> Query<'r, M> {
         let search = search_cmd(self.repo.index_name(), &query, rows, offset, n);
         let total = match send_frame(self.repo.client(), search).await {
             Ok(reply) => {
-                let page = decode_search::<M, _>(&reply, None, |m, _| Ok(m))?;
+                let prefix = self.repo.key_prefix();
+                let page = decode_search::<M, _>(&reply, &prefix, None, |m, _| Ok(m))?;
                 let got = page.items.len() as u64;
                 if got == n || page.total <= offset.saturating_add(got) {
                     return Ok(Page {
@@ -234,7 +237,7 @@ async fn count<M: RedisModel>(repo: &Repository<M>, query: &SearchText, rows: Ro
         search_cmd(repo.index_name(), query, rows, 0, 0),
     )
     .await?;
-    Ok(decode_search::<M, _>(&reply, None, |_, _| Ok(()))?.total)
+    Ok(decode_search::<M, _>(&reply, &repo.key_prefix(), None, |_, _| Ok(()))?.total)
 }
 
 /// The order of a query's matches.
@@ -479,16 +482,18 @@ pub(crate) struct Hits<T> {
 }
 
 /// Decodes an `FT.SEARCH` reply in RESP3 (a map with `total_results` and `results`) or RESP2
-/// (`[total, key, fields, key, fields, …]`) form: each hit into a model, with the score field
-/// `score_field` (a KNN distance) when asked for, handed to `keep`. The hits are read in place
-/// from the frame as they are walked, with nothing built or collected on the way.
+/// (`[total, key, fields, key, fields, …]`) form: each hit (its key under `key_prefix`) into a
+/// model, with the score field `score_field` (a KNN distance) when asked for, handed to `keep`.
+/// The hits are read in place from the frame as they are walked, with nothing built or
+/// collected on the way.
 pub(crate) fn decode_search<'f, M: RedisModel, T>(
     reply: &'f Frame,
+    key_prefix: &str,
     score_field: Option<&'static str>,
     mut keep: impl FnMut(M, Option<f64>) -> Result<T>,
 ) -> Result<Hits<T>> {
     let mut hit = |id: &'f [u8], attrs: &mut FrameReader<'f>| -> Result<T> {
-        let (model, score) = decode_hit::<M>(id, attrs, score_field)?;
+        let (model, score) = decode_hit::<M>(id, key_prefix, attrs, score_field)?;
         keep(model, score)
     };
     let mut r = reply.reader();
@@ -564,17 +569,19 @@ fn decode_row<'a, T>(
 }
 
 /// The model in one hit's attributes, which `attrs` is at and is moved past, with the score
-/// field `score_field` when asked for.
+/// field `score_field` when asked for. `id` is the hit's key, under `key_prefix`.
 fn decode_hit<'a, M: RedisModel>(
     id: &'a [u8],
+    key_prefix: &str,
     attrs: &mut FrameReader<'a>,
     score_field: Option<&'static str>,
 ) -> Result<(M, Option<f64>)> {
-    let mut fields = HashReader::new(id, attrs.clone())?;
+    let part = id_part(id, key_prefix, M::meta().id_field)?;
+    let mut fields = HashReader::new(id, part, attrs.clone())?;
     let model = match M::meta().storage {
         Storage::Hash => M::decode_hash(&mut fields)?,
         Storage::Json => match fields.take("$")? {
-            Some(Some(doc)) => M::decode_json(&String::from_utf8_lossy(id), doc)?,
+            Some(Some(doc)) => M::decode_json(&String::from_utf8_lossy(id), part, doc)?,
             _ => {
                 return Err(Error::Decode {
                     key: String::from_utf8_lossy(id).into_owned(),

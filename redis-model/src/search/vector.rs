@@ -112,7 +112,8 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
             .arg("DIALECT")
             .arg(2);
         let reply = send_frame(self.repo.client(), c).await?;
-        let hits = decode_search::<M, _>(&reply, Some(DISTANCE), |m, d| {
+        let prefix = self.repo.key_prefix();
+        let hits = decode_search::<M, _>(&reply, &prefix, Some(DISTANCE), |m, d| {
             let d = d.ok_or_else(|| Error::protocol("vector hit without its distance"))?;
             Ok((m, d as f32))
         })?;
