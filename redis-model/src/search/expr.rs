@@ -22,6 +22,13 @@ use crate::error::{Error, Result};
 
 /// A condition on a model's documents, built from its field handles and combined with `&`, `|`
 /// and `!`.
+///
+/// Any user string makes a valid condition, so filters can be built straight from request
+/// parameters: input no stored document can match (an empty or blank tag, an empty `any_of`
+/// list, a text that is empty, punctuation or stop words only) is [`Expr::nothing`], which
+/// drops out of `|`, empties `&` and whose negation is every document. Only programming
+/// errors (a NaN bound, a fuzzy distance outside 1 to 3, a point off the globe) are
+/// [`Error::InvalidValue`], reported when the query runs and before anything is sent.
 pub struct Expr<M> {
     node: Node,
     _model: PhantomData<fn() -> M>,
