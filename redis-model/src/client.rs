@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::connection::{Expect, Payload, Reply};
 use crate::error::Result;
 use crate::pool::{self, Pool, PooledConnection};
-use crate::routing::{standalone::Standalone, Router};
+use crate::routing::{cluster::Cluster, standalone::Standalone, Router};
 
 /// A client for one Redis deployment: cheap to clone, safe to share between tasks.
 ///
@@ -35,7 +35,7 @@ struct Inner {
 }
 
 impl Client {
-    /// Connects to the server a URL names (see [`Config::from_url`]).
+    /// Connects to the server, or the cluster, a URL names (see [`Config::from_url`]).
     pub async fn connect(url: &str) -> Result<Self> {
         Self::with_config(Config::from_url(url)?).await
     }
@@ -43,7 +43,10 @@ impl Client {
     /// Connects with explicit settings. The pool opens its `min_idle` connections here; the
     /// first command opens the shared connection if none is idle.
     pub async fn with_config(config: Config) -> Result<Self> {
-        let router = Router::Standalone(Standalone::new(&config).await?);
+        let router = match config.cluster {
+            Some(_) => Router::Cluster(Cluster::new(&config).await?),
+            None => Router::Standalone(Standalone::new(&config).await?),
+        };
         Ok(Client {
             inner: Arc::new(Inner { config, router }),
         })

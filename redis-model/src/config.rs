@@ -135,6 +135,29 @@ pub struct Config {
     /// Prepended to every model key and index name (`"staging:"`), so several applications or
     /// environments can share a server. Empty by default.
     pub namespace: String,
+    /// Set when the deployment is a Redis Cluster; every other setting then applies to each
+    /// node, and `addr` is the first seed.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// How to reach a Redis Cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// Nodes to learn the cluster's layout from: any one that answers is enough.
+    pub seeds: Vec<ServerAddr>,
+    /// How many redirections (`MOVED`, `ASK`) one command follows before it fails with
+    /// [`Error::TooManyRedirects`]. Default 5.
+    pub max_redirects: u32,
+}
+
+impl ClusterConfig {
+    /// A cluster known by these seed nodes, with every default.
+    pub fn new(seeds: Vec<ServerAddr>) -> Self {
+        ClusterConfig {
+            seeds,
+            max_redirects: 5,
+        }
+    }
 }
 
 impl Config {
@@ -156,6 +179,29 @@ impl Config {
             limits: DecodeLimits::default(),
             pool: PoolConfig::default(),
             namespace: String::new(),
+            cluster: None,
+        }
+    }
+
+    /// Settings for a Redis Cluster known by these seed nodes (plain TCP, every default).
+    pub fn cluster(seeds: Vec<ServerAddr>) -> Self {
+        let first = seeds.first().cloned().unwrap_or(ServerAddr::Tcp {
+            host: String::new(),
+            port: 0,
+        });
+        let mut config = Config::tcp("", 0);
+        config.addr = first;
+        config.cluster = Some(ClusterConfig::new(seeds));
+        config
+    }
+
+    /// These settings for one node of a cluster: the same credentials, TLS and limits, its
+    /// address.
+    pub(crate) fn for_node(&self, addr: ServerAddr) -> Config {
+        Config {
+            addr,
+            cluster: None,
+            ..self.clone()
         }
     }
 
@@ -168,6 +214,10 @@ impl Config {
     /// assert_eq!((c.username.as_deref(), c.db), (Some("app"), 2));
     /// assert!(!format!("{c:?}").contains("s3cret"));
     /// assert!(Config::from_url("redis://host:port").is_err());
+    ///
+    /// // A cluster: seed nodes separated by commas; any one that answers is enough.
+    /// let c = Config::from_url("redis+cluster://app:s3cret@10.0.0.1:7000,10.0.0.2:7001").unwrap();
+    /// assert_eq!(c.cluster.unwrap().seeds.len(), 2);
     /// ```
     pub fn from_url(url: &str) -> Result<Self> {
         let (scheme, rest) = url
@@ -185,6 +235,13 @@ impl Config {
                 }
                 c
             }
+            "redis+cluster" | "rediss+cluster" => {
+                let mut c = parse_cluster(rest)?;
+                if scheme == "rediss+cluster" {
+                    c.tls = Some(TlsConfig::new());
+                }
+                c
+            }
             "redis+unix" | "unix" => {
                 if rest.is_empty() {
                     return Err(Error::config("path", "a Unix socket URL needs a path"));
@@ -196,7 +253,10 @@ impl Config {
             other => {
                 return Err(Error::config(
                     "scheme",
-                    format!("`{other}` is not one of redis, rediss, redis+unix, unix"),
+                    format!(
+                        "`{other}` is not one of redis, rediss, redis+cluster, rediss+cluster, \
+                         redis+unix, unix"
+                    ),
                 ))
             }
         };
@@ -220,10 +280,21 @@ impl Config {
                 }
                 "client_name" => self.client_name = Some(value),
                 "db" => self.db = parse_db(&value)?,
+                "max_redirects" => {
+                    let cluster = self.cluster.as_mut().ok_or_else(|| {
+                        Error::config("max_redirects", "only a cluster URL takes it")
+                    })?;
+                    cluster.max_redirects = value.parse().map_err(|_| {
+                        Error::config("max_redirects", "expected a number of redirections")
+                    })?;
+                }
                 other => {
                     return Err(Error::config(
                         "query",
-                        format!("unknown option `{other}` (known: protocol, client_name, db)"),
+                        format!(
+                            "unknown option `{other}` (known: protocol, client_name, db, \
+                             max_redirects)"
+                        ),
                     ))
                 }
             }
@@ -237,11 +308,45 @@ fn parse_tcp(rest: &str) -> Result<Config> {
         Some((a, p)) => (a, p),
         None => (rest, ""),
     };
-    // The last `@` ends the credentials: a password may contain `@` if percent-encoded or not.
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
+    let (userinfo, hostport) = split_userinfo(authority);
+    let mut config = Config::tcp("", 0);
+    config.addr = parse_host_port(hostport)?;
+    apply_userinfo(&mut config, userinfo)?;
+    if !path.is_empty() {
+        config.db = parse_db(path)?;
+    }
+    Ok(config)
+}
+
+/// `[user[:password]@]host[:port],host[:port]…[/0]`: a cluster's seeds share the credentials.
+fn parse_cluster(rest: &str) -> Result<Config> {
+    let (authority, path) = match rest.split_once('/') {
+        Some((a, p)) => (a, p),
+        None => (rest, ""),
+    };
+    let (userinfo, hosts) = split_userinfo(authority);
+    let seeds = hosts
+        .split(',')
+        .map(parse_host_port)
+        .collect::<Result<Vec<_>>>()?;
+    let mut config = Config::cluster(seeds);
+    apply_userinfo(&mut config, userinfo)?;
+    if !path.is_empty() && parse_db(path)? != 0 {
+        return Err(Error::config("db", "a cluster has database 0 only"));
+    }
+    Ok(config)
+}
+
+/// The credentials and the rest of a URL's authority. The last `@` ends the credentials: a
+/// password may contain `@` if percent-encoded or not.
+fn split_userinfo(authority: &str) -> (Option<&str>, &str) {
+    match authority.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
-    };
+    }
+}
+
+fn parse_host_port(hostport: &str) -> Result<ServerAddr> {
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
@@ -271,27 +376,31 @@ fn parse_tcp(rest: &str) -> Result<Config> {
             .filter(|p| *p != 0)
             .ok_or_else(|| Error::config("port", "expected a number from 1 to 65535"))?,
     };
-    let mut config = Config::tcp(host, port);
-    if let Some(userinfo) = userinfo {
-        let (user, pass) = match userinfo.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (userinfo, None),
-        };
-        let user = percent_decode(user, "username")?;
-        match pass {
-            Some(p) => {
-                config.password = Some(Secret::new(percent_decode(p, "password")?));
-                config.username = (!user.is_empty()).then_some(user);
-            }
-            // `redis://secret@host` is how several clients spell a password without a user.
-            None if !user.is_empty() => config.password = Some(Secret::new(user)),
-            None => {}
+    Ok(ServerAddr::Tcp {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+fn apply_userinfo(config: &mut Config, userinfo: Option<&str>) -> Result<()> {
+    let Some(userinfo) = userinfo else {
+        return Ok(());
+    };
+    let (user, pass) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    };
+    let user = percent_decode(user, "username")?;
+    match pass {
+        Some(p) => {
+            config.password = Some(Secret::new(percent_decode(p, "password")?));
+            config.username = (!user.is_empty()).then_some(user);
         }
+        // `redis://secret@host` is how several clients spell a password without a user.
+        None if !user.is_empty() => config.password = Some(Secret::new(user)),
+        None => {}
     }
-    if !path.is_empty() {
-        config.db = parse_db(path)?;
-    }
-    Ok(config)
+    Ok(())
 }
 
 fn parse_db(s: &str) -> Result<i64> {
@@ -350,6 +459,29 @@ mod tests {
     }
 
     #[test]
+    fn cluster_urls() {
+        let c = Config::from_url(
+            "rediss+cluster://app:p%40ss@10.0.0.1:7000,[::1]:7001,node-c?max_redirects=3&protocol=resp2",
+        )
+        .unwrap();
+        let cluster = c.cluster.as_ref().unwrap();
+        let seeds: Vec<String> = cluster.seeds.iter().map(ToString::to_string).collect();
+        assert_eq!(seeds, ["10.0.0.1:7000", "[::1]:7001", "node-c:6379"]);
+        assert_eq!(cluster.max_redirects, 3);
+        assert_eq!(c.addr.to_string(), "10.0.0.1:7000");
+        assert_eq!(c.username.as_deref(), Some("app"));
+        assert_eq!(c.password.as_ref().map(|p| p.expose()), Some("p@ss"));
+        assert!(c.tls.is_some());
+        assert_eq!(c.protocol, Protocol::Resp2);
+        // Each node is reached with the same settings at its own address.
+        let node = c.for_node(cluster.seeds[1].clone());
+        assert_eq!(node.addr.to_string(), "[::1]:7001");
+        assert!(node.cluster.is_none() && node.tls.is_some());
+        assert_eq!(node.username.as_deref(), Some("app"));
+        assert!(Config::from_url("redis+cluster://a:1/0").is_ok());
+    }
+
+    #[test]
     fn bad_urls_name_the_part() {
         for (url, part) in [
             ("localhost:6379", "scheme"),
@@ -364,6 +496,11 @@ mod tests {
             ("redis://u:%zz@h", "password"),
             ("redis://[::1", "host"),
             ("unix://", "path"),
+            ("redis+cluster://a:1,,b:2", "host"),
+            ("redis+cluster://a:1,b:x", "port"),
+            ("redis+cluster://a:1/2", "db"),
+            ("redis+cluster://a:1?max_redirects=many", "max_redirects"),
+            ("redis://a:1?max_redirects=3", "max_redirects"),
         ] {
             match Config::from_url(url) {
                 Err(Error::Config { part: p, .. }) => assert_eq!(p, part, "{url}"),

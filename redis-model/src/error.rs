@@ -168,6 +168,36 @@ pub enum Error {
     /// A `MULTI`/`EXEC` transaction was aborted because a `WATCH`ed key changed.
     #[error("transaction aborted: a watched key changed")]
     TransactionAborted,
+
+    /// On a cluster, a command (or an atomic pipeline) whose keys hash to different slots,
+    /// which no one node holds. Nothing was sent.
+    #[error("{command}: keys in different cluster slots {slots:?}")]
+    CrossSlot {
+        /// The command's name (`MULTI` for an atomic pipeline).
+        command: String,
+        /// Two of the slots involved.
+        slots: Vec<u16>,
+    },
+
+    /// On a cluster, a command still redirected (`MOVED`, `ASK`) after the configured number
+    /// of redirections: the cluster's layout keeps changing, or its nodes disagree.
+    #[error("{command}: slot {slot} still redirected after visiting {nodes:?}")]
+    TooManyRedirects {
+        /// The command's name.
+        command: String,
+        /// The slot it was sent for.
+        slot: u16,
+        /// The nodes it was sent to, in order.
+        nodes: Vec<String>,
+    },
+
+    /// On a cluster, no node could tell the cluster's layout: every seed and known node was
+    /// unreachable or answered an error.
+    #[error("no cluster node answered CLUSTER SHARDS or CLUSTER SLOTS (last error: {last})")]
+    ClusterUnavailable {
+        /// The last error seen, from the last node tried.
+        last: Box<Error>,
+    },
 }
 
 impl Error {

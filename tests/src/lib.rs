@@ -6,6 +6,7 @@
 //! no server beforehand. [`tls::Certificates`] makes a CA, server and client certificates at
 //! run time; [`fake::FakeServer`] speaks deliberately broken RESP, for the tests of bad input.
 
+pub mod cluster;
 pub mod fake;
 pub mod tls;
 
@@ -154,10 +155,16 @@ impl RedisServer {
     }
 
     fn start_with(options: ServerOptions) -> Self {
+        Self::start_retrying(|| options.clone())
+    }
+
+    /// Starts a server from options made afresh for each try, so that options naming a port
+    /// of their own (a cluster bus port) can pick another when a try loses it.
+    pub(crate) fn start_retrying(options: impl Fn() -> ServerOptions) -> Self {
         // A port found free can be taken before the server binds it: try a few times.
         let mut last_log = String::new();
         for _ in 0..5 {
-            match Self::try_start(&options) {
+            match Self::try_start(&options()) {
                 Ok(server) => return server,
                 Err(log) => last_log = log,
             }
@@ -271,11 +278,9 @@ impl RedisServer {
 
     /// Runs `redis-cli` against it with `args` and returns its output (plain servers only).
     pub fn cli(&self, args: &[&str]) -> String {
-        let bin = server_dir();
-        let out = Command::new(bin.join("bin/redis-cli"))
+        let out = redis_cli()
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(args)
-            .env("LD_LIBRARY_PATH", bin.join("lib"))
             .output()
             .expect("run redis-cli");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -287,6 +292,14 @@ impl Drop for RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The installed `redis-cli`, with the libraries it links against on its path.
+pub(crate) fn redis_cli() -> Command {
+    let bin = server_dir();
+    let mut cli = Command::new(bin.join("bin/redis-cli"));
+    cli.env("LD_LIBRARY_PATH", bin.join("lib"));
+    cli
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.

@@ -20,6 +20,32 @@ pub struct Cmd {
     name: Cow<'static, str>,
     args: BytesMut,
     argc: usize,
+    keys: KeySlot,
+}
+
+/// The cluster slot of a command's keys, worked out as they are added, so routing a command
+/// costs a look-up, not a parse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum KeySlot {
+    /// No key: any master serves the command.
+    #[default]
+    None,
+    /// Every key hashes to this slot.
+    One(u16),
+    /// The keys hash to different slots, two of which are named: no one node holds them all.
+    Cross(u16, u16),
+}
+
+impl KeySlot {
+    /// These keys and one in `slot`.
+    pub(crate) fn with(self, slot: u16) -> Self {
+        match self {
+            KeySlot::None => KeySlot::One(slot),
+            KeySlot::One(s) if s == slot => self,
+            KeySlot::One(s) => KeySlot::Cross(s, slot),
+            KeySlot::Cross(..) => self,
+        }
+    }
 }
 
 /// Starts a command: `cmd("HSET").arg(key).arg(field).arg(value)`.
@@ -31,6 +57,7 @@ pub fn cmd(name: impl Into<Cow<'static, str>>) -> Cmd {
         name,
         args,
         argc: 1,
+        keys: KeySlot::None,
     }
 }
 
@@ -38,6 +65,23 @@ impl Cmd {
     /// Appends one argument.
     pub fn arg(mut self, arg: impl ToArg) -> Self {
         self.push(arg);
+        self
+    }
+
+    /// Appends a key, or every key of a list: the arguments a cluster routes the command by
+    /// (all of a command's keys must then hash to one slot).
+    ///
+    /// ```
+    /// use redis_model::cmd;
+    /// let c = cmd("RENAME").key("{user:1}:old").key("{user:1}:new");
+    /// assert_eq!(c.arg_count(), 3);
+    /// ```
+    pub fn key(mut self, key: impl ToArg) -> Self {
+        key.write_arg(&mut ArgWriter {
+            buf: &mut self.args,
+            argc: &mut self.argc,
+            keys: Some(&mut self.keys),
+        });
         self
     }
 
@@ -54,7 +98,13 @@ impl Cmd {
         arg.write_arg(&mut ArgWriter {
             buf: &mut self.args,
             argc: &mut self.argc,
+            keys: None,
         });
+    }
+
+    /// The slot of the keys given with [`Cmd::key`].
+    pub(crate) fn key_slot(&self) -> KeySlot {
+        self.keys
     }
 
     /// The command's name as given to [`cmd`], for errors and traces (never its arguments).
@@ -105,6 +155,8 @@ impl std::fmt::Debug for Cmd {
 pub struct ArgWriter<'a> {
     buf: &'a mut BytesMut,
     argc: &'a mut usize,
+    /// Where the slot of key arguments is kept; `None` for other arguments.
+    keys: Option<&'a mut KeySlot>,
 }
 
 impl ArgWriter<'_> {
@@ -112,6 +164,9 @@ impl ArgWriter<'_> {
     pub fn bytes(&mut self, bytes: &[u8]) {
         put_bulk(self.buf, bytes);
         *self.argc += 1;
+        if let Some(keys) = self.keys.as_deref_mut() {
+            *keys = keys.with(crate::routing::cluster::slot::slot(bytes));
+        }
     }
 }
 
@@ -265,6 +320,20 @@ mod tests {
             format!("{:?}", cmd("AUTH").arg("secret")),
             "Cmd { name: \"AUTH\", args: 1 }"
         );
+    }
+
+    #[test]
+    fn keys_carry_their_slot() {
+        assert_eq!(cmd("PING").key_slot(), KeySlot::None);
+        let one = cmd("GET").key("{user1000}.following");
+        let slot = crate::routing::cluster::slot::slot(b"user1000");
+        assert_eq!(one.key_slot(), KeySlot::One(slot));
+        // Arguments that are not keys do not count.
+        assert_eq!(one.clone().arg("other").key_slot(), KeySlot::One(slot));
+        let same = cmd("MGET").key(["{user1000}.a", "{user1000}.b"]);
+        assert_eq!(same.key_slot(), KeySlot::One(slot));
+        let cross = cmd("MGET").key(["foo", "bar", "baz"]);
+        assert_eq!(cross.key_slot(), KeySlot::Cross(12182, 5061));
     }
 
     #[test]

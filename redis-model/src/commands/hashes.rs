@@ -14,7 +14,7 @@ pub trait HashCommands: Commands {
         key: impl ToArg,
         fields: &[(F, V)],
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("HSET").arg(key).arg(fields))
+        self.send(cmd("HSET").key(key).arg(fields))
     }
 
     /// `HGET key field`.
@@ -23,13 +23,13 @@ pub trait HashCommands: Commands {
         key: impl ToArg,
         field: impl ToArg,
     ) -> impl Future<Output = Result<Option<T>>> + Send {
-        self.send(cmd("HGET").arg(key).arg(field))
+        self.send(cmd("HGET").key(key).arg(field))
     }
 
     /// `HGETALL key`, into a map type (`HashMap<String, String>`, `BTreeMap`, …); empty when the
     /// key does not exist.
     fn hgetall<T: FromRedis>(&self, key: impl ToArg) -> impl Future<Output = Result<T>> + Send {
-        self.send(cmd("HGETALL").arg(key))
+        self.send(cmd("HGETALL").key(key))
     }
 
     /// `HMGET key field…`: one entry per field.
@@ -38,7 +38,7 @@ pub trait HashCommands: Commands {
         key: impl ToArg,
         fields: impl ToArg,
     ) -> impl Future<Output = Result<Vec<Option<T>>>> + Send {
-        self.send(cmd("HMGET").arg(key).arg(fields))
+        self.send(cmd("HMGET").key(key).arg(fields))
     }
 
     /// `HDEL key field…`: how many fields were removed.
@@ -47,7 +47,7 @@ pub trait HashCommands: Commands {
         key: impl ToArg,
         fields: impl ToArg,
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("HDEL").arg(key).arg(fields))
+        self.send(cmd("HDEL").key(key).arg(fields))
     }
 }
 

@@ -22,22 +22,22 @@ pub enum Ttl {
 pub trait KeyCommands: Commands {
     /// `DEL key…`: how many keys were removed.
     fn del(&self, keys: impl ToArg) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("DEL").arg(keys))
+        self.send(cmd("DEL").key(keys))
     }
 
     /// `EXISTS key…`: how many of the keys exist.
     fn exists(&self, keys: impl ToArg) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("EXISTS").arg(keys))
+        self.send(cmd("EXISTS").key(keys))
     }
 
     /// `PEXPIRE key ms`: whether the key exists (and now expires).
     fn expire(&self, key: impl ToArg, ttl: Duration) -> impl Future<Output = Result<bool>> + Send {
-        self.send(cmd("PEXPIRE").arg(key).arg(ttl.as_millis() as u64))
+        self.send(cmd("PEXPIRE").key(key).arg(ttl.as_millis() as u64))
     }
 
     /// `TTL key`.
     fn ttl(&self, key: impl ToArg) -> impl Future<Output = Result<Ttl>> + Send {
-        let reply = self.send::<i64>(cmd("TTL").arg(key));
+        let reply = self.send::<i64>(cmd("TTL").key(key));
         async move {
             Ok(match reply.await? {
                 -2 => Ttl::Missing,

@@ -14,7 +14,7 @@ pub trait ListCommands: Commands {
         key: impl ToArg,
         values: impl ToArg,
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("LPUSH").arg(key).arg(values))
+        self.send(cmd("LPUSH").key(key).arg(values))
     }
 
     /// `RPUSH key value…`: the new length.
@@ -23,7 +23,7 @@ pub trait ListCommands: Commands {
         key: impl ToArg,
         values: impl ToArg,
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("RPUSH").arg(key).arg(values))
+        self.send(cmd("RPUSH").key(key).arg(values))
     }
 
     /// `LPOP key`: `None` when the list is empty.
@@ -31,7 +31,7 @@ pub trait ListCommands: Commands {
         &self,
         key: impl ToArg,
     ) -> impl Future<Output = Result<Option<T>>> + Send {
-        self.send(cmd("LPOP").arg(key))
+        self.send(cmd("LPOP").key(key))
     }
 
     /// `RPOP key`: `None` when the list is empty.
@@ -39,7 +39,7 @@ pub trait ListCommands: Commands {
         &self,
         key: impl ToArg,
     ) -> impl Future<Output = Result<Option<T>>> + Send {
-        self.send(cmd("RPOP").arg(key))
+        self.send(cmd("RPOP").key(key))
     }
 
     /// `LRANGE key start stop` (inclusive; negative indexes count from the end).
@@ -49,12 +49,12 @@ pub trait ListCommands: Commands {
         start: i64,
         stop: i64,
     ) -> impl Future<Output = Result<Vec<T>>> + Send {
-        self.send(cmd("LRANGE").arg(key).arg(start).arg(stop))
+        self.send(cmd("LRANGE").key(key).arg(start).arg(stop))
     }
 
     /// `LLEN key`.
     fn llen(&self, key: impl ToArg) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("LLEN").arg(key))
+        self.send(cmd("LLEN").key(key))
     }
 }
 

@@ -27,6 +27,7 @@ mod transactions;
 
 use std::future::Future;
 
+pub(crate) use cmd::KeySlot;
 pub use cmd::{cmd, ArgWriter, Cmd, ToArg};
 pub use hashes::HashCommands;
 pub use keys::{KeyCommands, ScanStream, Ttl};

@@ -42,7 +42,7 @@ impl Script {
         A: ToArg + Sync,
     {
         let call = |name: &'static str, script: &str| -> Cmd {
-            cmd(name).arg(script).arg(keys.len()).arg(keys).arg(args)
+            cmd(name).arg(script).arg(keys.len()).key(keys).arg(args)
         };
         match on.send(call("EVALSHA", &self.sha)).await {
             Err(Error::Server { code, .. }) if code == "NOSCRIPT" => {

@@ -14,7 +14,7 @@ pub trait SetCommands: Commands {
         key: impl ToArg,
         members: impl ToArg,
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("SADD").arg(key).arg(members))
+        self.send(cmd("SADD").key(key).arg(members))
     }
 
     /// `SREM key member…`: how many were removed.
@@ -23,12 +23,12 @@ pub trait SetCommands: Commands {
         key: impl ToArg,
         members: impl ToArg,
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("SREM").arg(key).arg(members))
+        self.send(cmd("SREM").key(key).arg(members))
     }
 
     /// `SMEMBERS key`, into a collection (`HashSet<String>`, `Vec<String>`, …).
     fn smembers<T: FromRedis>(&self, key: impl ToArg) -> impl Future<Output = Result<T>> + Send {
-        self.send(cmd("SMEMBERS").arg(key))
+        self.send(cmd("SMEMBERS").key(key))
     }
 
     /// `SISMEMBER key member`.
@@ -37,12 +37,12 @@ pub trait SetCommands: Commands {
         key: impl ToArg,
         member: impl ToArg,
     ) -> impl Future<Output = Result<bool>> + Send {
-        self.send(cmd("SISMEMBER").arg(key).arg(member))
+        self.send(cmd("SISMEMBER").key(key).arg(member))
     }
 
     /// `SCARD key`.
     fn scard(&self, key: impl ToArg) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("SCARD").arg(key))
+        self.send(cmd("SCARD").key(key))
     }
 }
 

@@ -14,7 +14,7 @@ pub trait SortedSetCommands: Commands {
         key: impl ToArg,
         members: &[(f64, M)],
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("ZADD").arg(key).arg(members))
+        self.send(cmd("ZADD").key(key).arg(members))
     }
 
     /// `ZREM key member…`: how many were removed.
@@ -23,7 +23,7 @@ pub trait SortedSetCommands: Commands {
         key: impl ToArg,
         members: impl ToArg,
     ) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("ZREM").arg(key).arg(members))
+        self.send(cmd("ZREM").key(key).arg(members))
     }
 
     /// `ZSCORE key member`.
@@ -32,7 +32,7 @@ pub trait SortedSetCommands: Commands {
         key: impl ToArg,
         member: impl ToArg,
     ) -> impl Future<Output = Result<Option<f64>>> + Send {
-        self.send(cmd("ZSCORE").arg(key).arg(member))
+        self.send(cmd("ZSCORE").key(key).arg(member))
     }
 
     /// `ZINCRBY key delta member`: the new score.
@@ -42,7 +42,7 @@ pub trait SortedSetCommands: Commands {
         delta: f64,
         member: impl ToArg,
     ) -> impl Future<Output = Result<f64>> + Send {
-        self.send(cmd("ZINCRBY").arg(key).arg(delta).arg(member))
+        self.send(cmd("ZINCRBY").key(key).arg(delta).arg(member))
     }
 
     /// `ZRANGE key start stop`: members by rank, lowest score first.
@@ -52,7 +52,7 @@ pub trait SortedSetCommands: Commands {
         start: i64,
         stop: i64,
     ) -> impl Future<Output = Result<Vec<T>>> + Send {
-        self.send(cmd("ZRANGE").arg(key).arg(start).arg(stop))
+        self.send(cmd("ZRANGE").key(key).arg(start).arg(stop))
     }
 
     /// `ZRANGE key start stop WITHSCORES`: `(member, score)` pairs, whether the server answers
@@ -65,7 +65,7 @@ pub trait SortedSetCommands: Commands {
     ) -> impl Future<Output = Result<Vec<(T, f64)>>> + Send {
         let reply = self.send::<Value>(
             cmd("ZRANGE")
-                .arg(key)
+                .key(key)
                 .arg(start)
                 .arg(stop)
                 .arg("WITHSCORES"),
@@ -75,7 +75,7 @@ pub trait SortedSetCommands: Commands {
 
     /// `ZCARD key`.
     fn zcard(&self, key: impl ToArg) -> impl Future<Output = Result<u64>> + Send {
-        self.send(cmd("ZCARD").arg(key))
+        self.send(cmd("ZCARD").key(key))
     }
 }
 

@@ -73,12 +73,12 @@ impl SetOptions {
 pub trait StringCommands: Commands {
     /// `GET key`: `None` when the key does not exist.
     fn get<T: FromRedis>(&self, key: impl ToArg) -> impl Future<Output = Result<Option<T>>> + Send {
-        self.send(cmd("GET").arg(key))
+        self.send(cmd("GET").key(key))
     }
 
     /// `SET key value`.
     fn set(&self, key: impl ToArg, value: impl ToArg) -> impl Future<Output = Result<()>> + Send {
-        self.send(cmd("SET").arg(key).arg(value))
+        self.send(cmd("SET").key(key).arg(value))
     }
 
     /// `SET key value [EX|PX] [NX|XX] [GET]`. The reply is `OK` or nil (read it as
@@ -90,7 +90,7 @@ pub trait StringCommands: Commands {
         value: impl ToArg,
         options: SetOptions,
     ) -> impl Future<Output = Result<T>> + Send {
-        self.send(options.apply(cmd("SET").arg(key).arg(value)))
+        self.send(options.apply(cmd("SET").key(key).arg(value)))
     }
 
     /// `MGET key…`: one entry per key, `None` where it does not exist.
@@ -98,7 +98,7 @@ pub trait StringCommands: Commands {
         &self,
         keys: impl ToArg,
     ) -> impl Future<Output = Result<Vec<Option<T>>>> + Send {
-        self.send(cmd("MGET").arg(keys))
+        self.send(cmd("MGET").key(keys))
     }
 
     /// `MSET key value …`, from pairs.
@@ -106,12 +106,16 @@ pub trait StringCommands: Commands {
         &self,
         pairs: &[(K, V)],
     ) -> impl Future<Output = Result<()>> + Send {
-        self.send(cmd("MSET").arg(pairs))
+        let mut c = cmd("MSET");
+        for (key, value) in pairs {
+            c = c.key(key).arg(value);
+        }
+        self.send(c)
     }
 
     /// `INCRBY key delta`: the new value.
     fn incr_by(&self, key: impl ToArg, delta: i64) -> impl Future<Output = Result<i64>> + Send {
-        self.send(cmd("INCRBY").arg(key).arg(delta))
+        self.send(cmd("INCRBY").key(key).arg(delta))
     }
 }
 

@@ -34,7 +34,7 @@ pub struct Watched {
 
 impl Watched {
     pub(crate) async fn new(conn: PooledConnection, keys: impl ToArg) -> Result<Self> {
-        conn.send::<()>(cmd("WATCH").arg(keys)).await?;
+        conn.send::<()>(cmd("WATCH").key(keys)).await?;
         Ok(Watched { conn: Some(conn) })
     }
 

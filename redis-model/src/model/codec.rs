@@ -366,7 +366,7 @@ impl HashWriter {
 
     /// The `HSET` of every present field.
     pub(crate) fn hset(&self) -> Cmd {
-        let mut c = crate::cmd("HSET").arg(&self.key);
+        let mut c = crate::cmd("HSET").key(&self.key);
         for (name, value) in &self.pairs {
             c.push(*name);
             c.push(&value[..]);

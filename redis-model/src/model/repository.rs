@@ -132,6 +132,19 @@ impl<M: RedisModel> Repository<M> {
         &self.client.config().namespace
     }
 
+    /// Refuses search on a Redis Cluster: each master indexes only its own documents, so one
+    /// index would answer for a third of them. Fanning out over every master's index is yet to
+    /// come; until then an error beats a silently partial answer.
+    pub(crate) fn searchable(&self) -> Result<()> {
+        match self.client.config().cluster {
+            Some(_) => Err(Error::config(
+                "cluster",
+                "search and indexes over Redis Cluster shards are not supported yet",
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The index name queries use (an alias; see [`Repository::migrate`]).
     pub fn index_name(&self) -> String {
         format!("{}{}", self.namespace(), M::meta().index)
@@ -151,6 +164,7 @@ impl<M: RedisModel> Repository<M> {
     /// since it was made, without downtime and without touching documents. Running it again is
     /// a no-op; concurrent runs are safe.
     pub async fn migrate(&self) -> Result<Migration> {
+        self.searchable()?;
         migrate::migrate(
             &self.client,
             &self.index_name(),
@@ -253,7 +267,7 @@ impl<M: RedisModel> Repository<M> {
                 let mut c = cmd("EVAL")
                     .arg(VERSIONED_SAVE)
                     .arg(1)
-                    .arg(&key)
+                    .key(&key)
                     .arg(storage_name(meta.storage));
                 match meta.storage {
                     Storage::Hash => {
@@ -287,17 +301,17 @@ impl<M: RedisModel> Repository<M> {
                         model.encode_hash(&id, None, &mut w)?;
                         let mut cmds = vec![w.hset()];
                         if !w.absent.is_empty() {
-                            cmds.push(cmd("HDEL").arg(&key).arg(&w.absent[..]));
+                            cmds.push(cmd("HDEL").key(&key).arg(&w.absent[..]));
                         }
                         cmds
                     }
                     Storage::Json => {
                         let doc = model.encode_json(&id, None)?;
-                        vec![cmd("JSON.SET").arg(&key).arg("$").arg(doc)]
+                        vec![cmd("JSON.SET").key(&key).arg("$").arg(doc)]
                     }
                 };
                 if let Some(ms) = ttl_ms {
-                    cmds.push(cmd("PEXPIRE").arg(&key).arg(ms));
+                    cmds.push(cmd("PEXPIRE").key(&key).arg(ms));
                 }
                 cmds
             }
@@ -358,8 +372,8 @@ impl<M: RedisModel> Repository<M> {
 
     fn read(&self, key: &str) -> Cmd {
         match M::meta().storage {
-            Storage::Hash => cmd("HGETALL").arg(key),
-            Storage::Json => cmd("JSON.GET").arg(key),
+            Storage::Hash => cmd("HGETALL").key(key),
+            Storage::Json => cmd("JSON.GET").key(key),
         }
     }
 
@@ -367,7 +381,7 @@ impl<M: RedisModel> Repository<M> {
     pub async fn delete(&self, id: impl Display) -> Result<bool> {
         Ok(self
             .client
-            .send::<u64>(cmd("DEL").arg(self.key(id)))
+            .send::<u64>(cmd("DEL").key(self.key(id)))
             .await?
             == 1)
     }
@@ -378,14 +392,14 @@ impl<M: RedisModel> Repository<M> {
             return Ok(0);
         }
         let keys: Vec<String> = ids.iter().map(|id| self.key(id)).collect();
-        self.client.send(cmd("DEL").arg(keys)).await
+        self.client.send(cmd("DEL").key(keys)).await
     }
 
     /// Whether the document exists.
     pub async fn exists(&self, id: impl Display) -> Result<bool> {
         Ok(self
             .client
-            .send::<u64>(cmd("EXISTS").arg(self.key(id)))
+            .send::<u64>(cmd("EXISTS").key(self.key(id)))
             .await?
             == 1)
     }
@@ -465,7 +479,7 @@ impl<M: RedisModel> Repository<M> {
         let c = cmd("EVAL")
             .arg(UPDATE_FIELD)
             .arg(1)
-            .arg(&key)
+            .key(&key)
             .arg(storage_name(meta.storage))
             .arg(target)
             .arg(encoded)

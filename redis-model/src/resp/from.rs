@@ -219,6 +219,15 @@ impl<T: FromRedis + Ord> FromRedis for BTreeSet<T> {
     }
 }
 
+/// Takes the value of the pair whose key is the string `name` out of `fields` (the order of
+/// the rest may change).
+pub(crate) fn take_field(fields: &mut Vec<(Value, Value)>, name: &str) -> Option<Value> {
+    let i = fields
+        .iter()
+        .position(|(k, _)| k.as_bytes().is_some_and(|k| k.as_ref() == name.as_bytes()))?;
+    Some(fields.swap_remove(i).1)
+}
+
 /// The pairs of a map reply, or of a RESP2 flat array of alternating keys and values.
 pub(crate) fn pairs(value: Value) -> Result<Vec<(Value, Value)>> {
     match unwrap_attribute(value) {

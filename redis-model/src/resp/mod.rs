@@ -16,7 +16,7 @@ pub(crate) use encode::{decimal, put_bulk, put_header};
 pub use frame::Frame;
 pub(crate) use frame::{FrameReader, Token};
 pub use from::FromRedis;
-pub(crate) use from::{mismatch, pairs};
+pub(crate) use from::{mismatch, pairs, take_field};
 pub use value::{ServerError, Value};
 
 #[cfg(test)]

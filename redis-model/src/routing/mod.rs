@@ -1,34 +1,36 @@
 //! Where a command goes: the one seam between the API and the topology.
 //!
-//! Today there is one topology, a single server ([`standalone`]). Cluster (slot routing,
-//! `MOVED`/`ASK`, per-node pipelines) and Sentinel (following failovers) slot in beside it as
-//! further variants of [`Router`]: everything above this module sends a request to the router
-//! and never learns which node served it.
+//! A single server ([`standalone`]) or a Redis Cluster ([`cluster`]: slot routing,
+//! `MOVED`/`ASK`, per-node pipelines); Sentinel (following failovers) slots in beside them as a
+//! further variant of [`Router`]. Everything above this module sends a request to the router and
+//! never learns which node served it.
 
+pub(crate) mod cluster;
 pub(crate) mod standalone;
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::connection::{Expect, Payload, Reply};
 use crate::error::Result;
+use crate::pipeline::auto::LaneRequest;
 use crate::pool::Pool;
 
 /// The topology a client talks to.
 pub(crate) enum Router {
     Standalone(standalone::Standalone),
+    Cluster(cluster::Cluster),
 }
 
 impl Router {
     /// Sends a request to the node that serves it. A plain function returning the topology's
     /// future, not an `async fn`: each `async` layer would keep its own copy of the payload in
     /// every command's future.
-    pub(crate) fn request(
-        &self,
-        payload: Payload,
-        expect: Expect,
-    ) -> impl Future<Output = Result<Reply>> + Send + '_ {
+    pub(crate) fn request(&self, payload: Payload, expect: Expect) -> Request<'_> {
         match self {
-            Router::Standalone(s) => s.request(payload, expect),
+            Router::Standalone(s) => Request::Standalone(s.request(payload, expect)),
+            Router::Cluster(c) => Request::Cluster(c.request(payload, expect)),
         }
     }
 
@@ -36,6 +38,24 @@ impl Router {
     pub(crate) fn pool(&self) -> &Pool {
         match self {
             Router::Standalone(s) => s.pool(),
+            Router::Cluster(c) => c.pool(),
+        }
+    }
+}
+
+/// The future of [`Router::request`].
+pub(crate) enum Request<'a> {
+    Standalone(LaneRequest<'a>),
+    Cluster(cluster::ClusterRequest<'a>),
+}
+
+impl Future for Request<'_> {
+    type Output = Result<Reply>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Reply>> {
+        match self.get_mut() {
+            Request::Standalone(r) => Pin::new(r).poll(cx),
+            Request::Cluster(r) => r.as_mut().poll(cx),
         }
     }
 }

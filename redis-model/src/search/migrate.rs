@@ -134,10 +134,7 @@ fn is_missing_index(line: &str) -> bool {
 }
 
 fn info_field(info: Value, name: &str) -> Result<Value> {
-    crate::resp::pairs(info)?
-        .into_iter()
-        .find(|(k, _)| k.as_bytes().is_some_and(|k| k.as_ref() == name.as_bytes()))
-        .map(|(_, v)| v)
+    crate::resp::take_field(&mut crate::resp::pairs(info)?, name)
         .ok_or_else(|| Error::protocol(format!("FT.INFO reply has no `{name}`")))
 }
 

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::codec::FieldOpts;
 use crate::model::key::id_part;
 use crate::model::{HashReader, RedisModel, Repository, Storage};
-use crate::resp::{pairs, Frame, FrameReader, FromRedis, Token, Value};
+use crate::resp::{pairs, take_field, Frame, FrameReader, FromRedis, Token, Value};
 use crate::search::schema::FieldKind;
 
 /// Sort direction.
@@ -110,6 +110,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
 
     /// How many documents match, however many that is.
     pub async fn count(self) -> Result<u64> {
+        self.repo.searchable()?;
         let Some(query) = self.expr.to_query()? else {
             return Ok(0);
         };
@@ -125,6 +126,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// cost a round trip): from `FT.SEARCH` when it can order them and the server's result cap
     /// allows, else (it refused the offset, or cut the page short) by a cursor walk.
     async fn slice(&self, offset: u64, n: u64, with_total: bool) -> Result<Page<M>> {
+        self.repo.searchable()?;
         let Some(query) = self.expr.to_query()? else {
             return Ok(Page {
                 items: Vec::new(),
@@ -171,7 +173,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
         let repo = self.repo;
         let rows = self.rows();
-        let first = match self.expr.to_query() {
+        let first = match self.repo.searchable().and_then(|()| self.expr.to_query()) {
             Ok(Some(query)) => Step::Start { query, rows },
             Ok(None) => Step::Done,
             Err(e) => Step::Failed(e),
@@ -597,11 +599,4 @@ fn decode_hit<'a, M: RedisModel>(
     };
     *attrs = fields.finish()?;
     Ok((model, score))
-}
-
-fn take_field(fields: &mut Vec<(Value, Value)>, name: &str) -> Option<Value> {
-    fields
-        .iter()
-        .position(|(k, _)| k.as_bytes().is_some_and(|k| k.as_ref() == name.as_bytes()))
-        .map(|i| fields.swap_remove(i).1)
 }

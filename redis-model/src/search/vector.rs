@@ -67,6 +67,7 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
     /// The hits, nearest first, with their distances (squared Euclidean for L2, as the server
     /// computes them).
     pub async fn all(self) -> Result<Vec<(M, f32)>> {
+        self.repo.searchable()?;
         let blob = self.blob?;
         let filter = match &self.filter {
             Some(f) => match f.to_query()? {
