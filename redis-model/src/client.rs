@@ -73,6 +73,11 @@ impl Client {
         Watched::new(self.exclusive().await?, keys).await
     }
 
+    /// The hash tags a model's index names carry (see [`Router::search_tags`]).
+    pub(crate) fn search_tags(&self, key_prefix: &str) -> Vec<String> {
+        self.inner.router.search_tags(key_prefix)
+    }
+
     /// Opens a connection dedicated to pub/sub.
     pub async fn subscriber(&self) -> Result<Subscription> {
         Subscription::open(&self.inner.config).await

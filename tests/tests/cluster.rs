@@ -2,7 +2,9 @@
 //! routing by slot, pipelines split per node, `ASK` and `MOVED` during a slot migration.
 
 use futures_util::future::try_join_all;
+use futures_util::StreamExt;
 use redis_model::prelude::*;
+use redis_model::search::{Expr, Migration, Query, VectorQuery};
 use redis_model::Error;
 use redis_model_tests::cluster::RedisCluster;
 
@@ -263,24 +265,6 @@ async fn repositories_read_and_write_across_masters() {
     };
     json.save(&doc).await.unwrap();
     assert_eq!(json.get("j1").await.unwrap(), Some(doc));
-
-    // Search is refused on a cluster rather than answered from one shard's index.
-    for refused in [
-        accounts.migrate().await.map(drop),
-        accounts.find(f.owner.eq("o1")).count().await.map(drop),
-        accounts.find(f.owner.eq("o1")).all().await.map(drop),
-    ] {
-        assert!(
-            matches!(
-                refused,
-                Err(Error::Config {
-                    part: "cluster",
-                    ..
-                })
-            ),
-            "{refused:?}"
-        );
-    }
 }
 
 #[tokio::test]
@@ -301,5 +285,195 @@ async fn a_cluster_url_needs_a_cluster() {
             assert!(last.is_connection_dropped() || matches!(*last, Error::Connect { .. }))
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// A searchable model in the storage `$container` names: text, tag, numbers and vectors.
+macro_rules! city_model {
+    ($name:ident, $($container:tt)*) => {
+        #[derive(RedisModel, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[redis($($container)*)]
+        pub struct $name {
+            #[redis(id)]
+            pub id: String,
+            #[redis(text, sortable)]
+            pub name: String,
+            #[redis(tag, sortable)]
+            pub city: String,
+            #[redis(numeric, sortable)]
+            pub age: u32,
+            #[redis(vector(dim = 2, distance = "l2", algorithm = "flat"))]
+            pub at: Vec<f32>,
+        }
+
+        impl $name {
+            fn many() -> Vec<$name> {
+                (0..300u32)
+                    .map(|i| $name {
+                        id: format!("p{i}"),
+                        // Unique names and ages: orders have no ties to break.
+                        name: format!("{} {i:03}", ["Ann", "bob", "Cy", "dee"][i as usize % 4]),
+                        city: ["Paris", "Oslo", "Rome"][i as usize % 3].to_owned(),
+                        age: (i * 7919) % 1000,
+                        at: vec![i as f32, (i % 17) as f32],
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+city_model!(Citizen, prefix = "citizen", index = "citizen-idx");
+city_model!(
+    JsonCitizen,
+    prefix = "jcitizen",
+    index = "jcitizen-idx",
+    storage = "json"
+);
+
+/// The same documents on a cluster and on one server: every query answers the same.
+macro_rules! search_answers_as_one_server {
+    ($cluster:expr, $single:expr, $model:ident) => {{
+        let (on_cluster, on_one) = (
+            $cluster.repository::<$model>(),
+            $single.repository::<$model>(),
+        );
+        for repo in [&on_cluster, &on_one] {
+            repo.migrate().await.unwrap();
+            repo.save_all(&$model::many()).await.unwrap();
+            assert!(matches!(
+                repo.migrate().await.unwrap(),
+                Migration::UpToDate { .. }
+            ));
+        }
+        let f = $model::fields();
+        let ids = |found: Vec<$model>| found.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        for (what, on) in [("cluster", &on_cluster), ("one server", &on_one)] {
+            assert_eq!(on.find_all().count().await.unwrap(), 300, "{what}");
+            assert_eq!(
+                on.find(f.city.eq("Oslo")).count().await.unwrap(),
+                100,
+                "{what}"
+            );
+        }
+        // Sorted: pages anywhere, first, streams.
+        for order in [Order::Asc, Order::Desc] {
+            fn by_age(r: &Repository<$model>, order: Order) -> Query<'_, $model> {
+                let f = $model::fields();
+                r.find(f.age.gt(100)).sort_by(f.age, order)
+            }
+            fn by_name(r: &Repository<$model>, order: Order) -> Query<'_, $model> {
+                r.find_all().sort_by($model::fields().name, order)
+            }
+            for (offset, n) in [(0, 300), (0, 10), (95, 20), (250, 100)] {
+                assert_eq!(
+                    ids(by_age(&on_cluster, order)
+                        .limit(offset, n)
+                        .all()
+                        .await
+                        .unwrap()),
+                    ids(by_age(&on_one, order).limit(offset, n).all().await.unwrap()),
+                    "age {order:?} {offset} {n}"
+                );
+                assert_eq!(
+                    ids(by_name(&on_cluster, order)
+                        .limit(offset, n)
+                        .all()
+                        .await
+                        .unwrap()),
+                    ids(by_name(&on_one, order)
+                        .limit(offset, n)
+                        .all()
+                        .await
+                        .unwrap()),
+                    "name {order:?} {offset} {n}"
+                );
+            }
+            let page = by_age(&on_cluster, order).page(3, 25).await.unwrap();
+            let want = by_age(&on_one, order).page(3, 25).await.unwrap();
+            assert_eq!((ids(page.items), page.total), (ids(want.items), want.total));
+            assert_eq!(
+                by_name(&on_cluster, order).first().await.unwrap(),
+                by_name(&on_one, order).first().await.unwrap()
+            );
+            let streamed: Vec<String> = by_age(&on_cluster, order)
+                .stream()
+                .map(|m| m.unwrap().id)
+                .collect()
+                .await;
+            assert_eq!(streamed, ids(by_age(&on_one, order).all().await.unwrap()));
+        }
+        // Unordered and ranked: the same documents (ranks use each shard's term statistics).
+        fn rome(r: &Repository<$model>) -> Query<'_, $model> {
+            r.find($model::fields().city.eq("Rome"))
+        }
+        assert_eq!(
+            sorted(ids(rome(&on_cluster).all().await.unwrap())),
+            sorted(ids(rome(&on_one).all().await.unwrap()))
+        );
+        fn text(r: &Repository<$model>) -> Query<'_, $model> {
+            let f = $model::fields();
+            r.find(f.name.matches("bob") | f.name.matches("dee"))
+        }
+        assert_eq!(
+            sorted(ids(text(&on_cluster).all().await.unwrap())),
+            sorted(ids(text(&on_one).all().await.unwrap()))
+        );
+        assert_eq!(text(&on_cluster).count().await.unwrap(), 150);
+        // Vectors: the global nearest, with and without a pre-filter.
+        for filter in [None, Some(f.city.eq("Paris"))] {
+            fn knn(
+                r: &Repository<$model>,
+                filter: Option<Expr<$model>>,
+            ) -> VectorQuery<'_, $model> {
+                let q = r.knn($model::fields().at, &[100.2, 3.1], 5);
+                match filter {
+                    Some(f) => q.filter(f),
+                    None => q,
+                }
+            }
+            let near = |hits: Vec<($model, f32)>| {
+                hits.into_iter().map(|(m, d)| (m.id, d)).collect::<Vec<_>>()
+            };
+            assert_eq!(
+                near(knn(&on_cluster, filter.clone()).all().await.unwrap()),
+                near(knn(&on_one, filter.clone()).all().await.unwrap())
+            );
+        }
+        fn within(r: &Repository<$model>) -> VectorQuery<'_, $model> {
+            r.vector_range($model::fields().at, &[10.0, 10.0], 50.0)
+        }
+        assert_eq!(
+            within(&on_cluster).all().await.unwrap().len(),
+            within(&on_one).all().await.unwrap().len()
+        );
+    }};
+}
+
+#[tokio::test]
+async fn search_on_a_cluster_answers_as_one_server() {
+    let cluster = RedisCluster::start_stack();
+    let single = redis_model_tests::RedisServer::start_stack();
+    let on_cluster = Client::connect(&cluster.url()).await.unwrap();
+    let on_one = Client::connect(&single.url()).await.unwrap();
+    search_answers_as_one_server!(on_cluster, on_one, Citizen);
+    search_answers_as_one_server!(on_cluster, on_one, JsonCitizen);
+    // Each master holds the index of its own documents.
+    for port in cluster.master_ports() {
+        let indexes = cluster.cli(port, &["FT._LIST"]);
+        assert_eq!(
+            indexes
+                .lines()
+                .filter(|l| l.starts_with("citizen-idx{"))
+                .count(),
+            1,
+            "{indexes}"
+        );
+        let size: u64 = cluster.cli(port, &["DBSIZE"]).trim().parse().unwrap();
+        assert!(size > 100, "node {port}: {size}");
     }
 }

@@ -132,22 +132,30 @@ impl<M: RedisModel> Repository<M> {
         &self.client.config().namespace
     }
 
-    /// Refuses search on a Redis Cluster: each master indexes only its own documents, so one
-    /// index would answer for a third of them. Fanning out over every master's index is yet to
-    /// come; until then an error beats a silently partial answer.
-    pub(crate) fn searchable(&self) -> Result<()> {
-        match self.client.config().cluster {
-            Some(_) => Err(Error::config(
-                "cluster",
-                "search and indexes over Redis Cluster shards are not supported yet",
-            )),
-            None => Ok(()),
-        }
-    }
-
     /// The index name queries use (an alias; see [`Repository::migrate`]).
     pub fn index_name(&self) -> String {
         format!("{}{}", self.namespace(), M::meta().index)
+    }
+
+    /// The index names queries go to, one per server holding documents: the index name on one
+    /// server; on a cluster, where each master indexes only its own documents, the index name
+    /// with a hash tag placing it on each master (`user-idx{3}`).
+    /// Whether searches ask for keys only and read the documents by key: on a cluster an
+    /// index reads only documents in its own name's slot, and a model whose key prefix has no
+    /// hash tag spreads its documents over every slot.
+    pub(crate) fn search_by_keys(&self) -> bool {
+        let prefix = self.key_prefix();
+        self.client.config().cluster.is_some()
+            && crate::routing::cluster::slot::hash_tag(prefix.as_bytes()).len() == prefix.len()
+    }
+
+    pub(crate) fn search_indexes(&self) -> Vec<String> {
+        let index = self.index_name();
+        self.client
+            .search_tags(&self.key_prefix())
+            .into_iter()
+            .map(|tag| format!("{index}{tag}"))
+            .collect()
     }
 
     /// The prefix every key of this model starts with: `{namespace}{prefix}:`.
@@ -163,15 +171,22 @@ impl<M: RedisModel> Repository<M> {
     /// Creates the model's search index, or rebuilds it when the model's attributes changed
     /// since it was made, without downtime and without touching documents. Running it again is
     /// a no-op; concurrent runs are safe.
+    ///
+    /// On a cluster the index is made on every master (each indexes its own documents); the
+    /// outcome returned is the first master's that changed anything, else the first's.
     pub async fn migrate(&self) -> Result<Migration> {
-        self.searchable()?;
-        migrate::migrate(
-            &self.client,
-            &self.index_name(),
-            &self.key_prefix(),
-            M::meta(),
-        )
-        .await
+        let mut outcome: Option<Migration> = None;
+        for index in self.search_indexes() {
+            let done =
+                migrate::migrate(&self.client, &index, &self.key_prefix(), M::meta()).await?;
+            if outcome
+                .as_ref()
+                .is_none_or(|o| matches!(o, Migration::UpToDate { .. }))
+            {
+                outcome = Some(done);
+            }
+        }
+        outcome.ok_or_else(|| Error::config("cluster", "no master serves slots"))
     }
 
     /// Saves a document (replacing it whole) and returns its id, generated (a ULID) when the id

@@ -34,6 +34,16 @@ impl Router {
         }
     }
 
+    /// The hash tags a model's index names carry, one per server holding documents under
+    /// `key_prefix`: none on one server (`""`, names unchanged), one per master on a cluster
+    /// (see [`cluster::Cluster::search_tags`]).
+    pub(crate) fn search_tags(&self, key_prefix: &str) -> Vec<String> {
+        match self {
+            Router::Standalone(_) => vec![String::new()],
+            Router::Cluster(c) => c.search_tags(key_prefix),
+        }
+    }
+
     /// The pool exclusive connections come from.
     pub(crate) fn pool(&self) -> &Pool {
         match self {

@@ -85,7 +85,7 @@ async fn run(
     match current {
         None => {
             client
-                .send::<()>(cmd("FT.ALIASADD").arg(alias).arg(target))
+                .send::<()>(cmd("FT.ALIASADD").key(alias).key(target))
                 .await?;
             Ok(Migration::Created {
                 index: target.to_owned(),
@@ -95,16 +95,16 @@ async fn run(
             if old == alias {
                 // An index made before aliases were used holds the alias's name: it has to go
                 // before the alias can take that name.
-                client.send::<()>(cmd("FT.DROPINDEX").arg(&old)).await?;
+                client.send::<()>(cmd("FT.DROPINDEX").key(&old)).await?;
                 client
-                    .send::<()>(cmd("FT.ALIASADD").arg(alias).arg(target))
+                    .send::<()>(cmd("FT.ALIASADD").key(alias).key(target))
                     .await?;
             } else {
                 client
-                    .send::<()>(cmd("FT.ALIASUPDATE").arg(alias).arg(target))
+                    .send::<()>(cmd("FT.ALIASUPDATE").key(alias).key(target))
                     .await?;
                 // Without `DD`: the documents stay, only the old index's definition goes.
-                client.send::<()>(cmd("FT.DROPINDEX").arg(&old)).await?;
+                client.send::<()>(cmd("FT.DROPINDEX").key(&old)).await?;
             }
             Ok(Migration::Rebuilt {
                 from: old,
@@ -116,7 +116,7 @@ async fn run(
 
 /// The index an alias (or an index of that name) resolves to; `None` when neither exists.
 pub(crate) async fn index_behind(client: &Client, name: &str) -> Result<Option<String>> {
-    match client.send::<Value>(cmd("FT.INFO").arg(name)).await {
+    match client.send::<Value>(cmd("FT.INFO").key(name)).await {
         Ok(info) => Ok(Some(String::from_redis(info_field(info, "index_name")?)?)),
         // "Unknown index name" (or "Unknown Index name"), "no such index" in other versions.
         Err(Error::Server { code, message, .. })
@@ -143,7 +143,7 @@ fn info_field(info: Value, name: &str) -> Result<Value> {
 async fn wait_indexed(client: &Client, index: &str) -> Result<()> {
     let deadline = Instant::now() + WAIT_LIMIT;
     loop {
-        let info = crate::resp::pairs(client.send::<Value>(cmd("FT.INFO").arg(index)).await?)?;
+        let info = crate::resp::pairs(client.send::<Value>(cmd("FT.INFO").key(index)).await?)?;
         let get = |name: &str| {
             info.iter()
                 .find(|(k, _)| k.as_bytes().is_some_and(|k| k.as_ref() == name.as_bytes()))

@@ -1,10 +1,13 @@
 //! Queries: `FT.SEARCH` built from an [`Expr`], its replies decoded into models.
 
+use std::collections::VecDeque;
+
 use futures_core::Stream;
 
 use super::expr::{Expr, SearchText};
 use super::field::SortField;
-use crate::commands::{cmd, send_frame, Cmd, Commands};
+use crate::client::Client;
+use crate::commands::{cmd, send_frame, send_frames, Cmd};
 use crate::error::{Error, Result};
 use crate::model::codec::FieldOpts;
 use crate::model::key::id_part;
@@ -110,7 +113,6 @@ impl<'r, M: RedisModel> Query<'r, M> {
 
     /// How many documents match, however many that is.
     pub async fn count(self) -> Result<u64> {
-        self.repo.searchable()?;
         let Some(query) = self.expr.to_query()? else {
             return Ok(0);
         };
@@ -126,7 +128,6 @@ impl<'r, M: RedisModel> Query<'r, M> {
     /// cost a round trip): from `FT.SEARCH` when it can order them and the server's result cap
     /// allows, else (it refused the offset, or cut the page short) by a cursor walk.
     async fn slice(&self, offset: u64, n: u64, with_total: bool) -> Result<Page<M>> {
-        self.repo.searchable()?;
         let Some(query) = self.expr.to_query()? else {
             return Ok(Page {
                 items: Vec::new(),
@@ -134,16 +135,19 @@ impl<'r, M: RedisModel> Query<'r, M> {
             });
         };
         let rows = self.rows();
-        if let Rows::Folded(..) = rows {
+        let indexes = self.repo.search_indexes();
+        // FT.SEARCH cannot fold a JSON document's case, nor merge several shards, nor read
+        // documents outside its index's slot on a cluster.
+        if matches!(rows, Rows::Folded(..)) || indexes.len() > 1 || self.repo.search_by_keys() {
             let total = if with_total {
                 count(self.repo, &query, rows).await?
             } else {
                 0
             };
-            let items = walk(self.repo, &query, rows, offset, n).await?;
+            let items = walk(self.repo, query, rows, offset, n).await?;
             return Ok(Page { items, total });
         }
-        let search = search_cmd(self.repo.index_name(), &query, rows, offset, n);
+        let search = search_cmd(&indexes[0], &query, rows, (offset, n), false);
         let total = match send_frame(self.repo.client(), search).await {
             Ok(reply) => {
                 let prefix = self.repo.key_prefix();
@@ -160,7 +164,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
             Err(e) if is_past_result_cap(&e) => count(self.repo, &query, rows).await?,
             Err(e) => return Err(e),
         };
-        let items = walk(self.repo, &query, rows, offset, n).await?;
+        let items = walk(self.repo, query, rows, offset, n).await?;
         Ok(Page { items, total })
     }
 
@@ -173,7 +177,7 @@ impl<'r, M: RedisModel> Query<'r, M> {
     pub fn stream(self) -> impl Stream<Item = Result<M>> + Send + 'r {
         let repo = self.repo;
         let rows = self.rows();
-        let first = match self.repo.searchable().and_then(|()| self.expr.to_query()) {
+        let first = match self.expr.to_query() {
             Ok(Some(query)) => Step::Start { query, rows },
             Ok(None) => Step::Done,
             Err(e) => Step::Failed(e),
@@ -193,25 +197,47 @@ fn is_past_result_cap(e: &Error) -> bool {
 /// document's sortable text and tags as they are, where a hash's are folded unless the tag is
 /// case-sensitive.
 fn folds_case<M: RedisModel>(field: &str) -> bool {
-    let meta = M::meta();
-    meta.storage == Storage::Json
-        && meta.fields.iter().any(|f| {
-            f.name == field
-                && matches!(
-                    f.kind,
-                    FieldKind::Text { .. }
-                        | FieldKind::Tag {
-                            case_sensitive: false,
-                            ..
-                        }
-                )
-        })
+    M::meta().storage == Storage::Json
+        && matches!(
+            field_kind::<M>(field),
+            Some(
+                FieldKind::Text { .. }
+                    | FieldKind::Tag {
+                        case_sensitive: false,
+                        ..
+                    }
+            )
+        )
 }
 
-/// `FT.SEARCH` of `query` in the order `rows` (not [`Rows::Folded`], which it cannot give),
-/// matches `offset..offset + n`.
-fn search_cmd(index: String, query: &SearchText, rows: Rows, offset: u64, n: u64) -> Cmd {
-    let mut c = cmd("FT.SEARCH").arg(index).arg(&query.query);
+/// The kind of the indexed field `field`.
+fn field_kind<M: RedisModel>(field: &str) -> Option<FieldKind> {
+    M::meta()
+        .fields
+        .iter()
+        .find(|f| f.name == field)
+        .map(|f| f.kind)
+}
+
+/// `FT.SEARCH` of `query` in the order `rows` (not [`Rows::Folded`], which it cannot give:
+/// it sorts by the field as stored), matches `offset..offset + n`. `keys_only` asks for the
+/// keys and what orders them (sort keys, scores), not the documents.
+fn search_cmd(
+    index: &str,
+    query: &SearchText,
+    rows: Rows,
+    (offset, n): (u64, u64),
+    keys_only: bool,
+) -> Cmd {
+    let mut c = cmd("FT.SEARCH").key(index).arg(&query.query);
+    if keys_only {
+        c = c.arg("NOCONTENT");
+        match rows {
+            Rows::Sorted(..) | Rows::Folded(..) => c = c.arg("WITHSORTKEYS"),
+            Rows::Ranked => c = c.arg("WITHSCORES"),
+            Rows::Indexed => {}
+        }
+    }
     match rows {
         Rows::Sorted(field, order) | Rows::Folded(field, order) => {
             c = c.arg("SORTBY").arg(field).arg(order_arg(order))
@@ -228,23 +254,29 @@ fn search_cmd(index: String, query: &SearchText, rows: Rows, offset: u64, n: u64
 }
 
 /// How many documents match `query`.
+/// How many documents match `query`: the sum over every shard's index.
 async fn count<M: RedisModel>(repo: &Repository<M>, query: &SearchText, rows: Rows) -> Result<u64> {
     let rows = match rows {
         // Counting needs no order.
         Rows::Sorted(..) | Rows::Folded(..) => Rows::Indexed,
         rows => rows,
     };
-    let reply = send_frame(
-        repo.client(),
-        search_cmd(repo.index_name(), query, rows, 0, 0),
-    )
-    .await?;
-    Ok(decode_search::<M, _>(&reply, &repo.key_prefix(), None, |_, _| Ok(()))?.total)
+    let counts = repo
+        .search_indexes()
+        .iter()
+        .map(|index| search_cmd(index, query, rows, (0, 0), false))
+        .collect();
+    let prefix = repo.key_prefix();
+    let mut total = 0;
+    for reply in send_frames(repo.client(), counts).await? {
+        total += decode_search::<M, _>(&reply?, &prefix, None, |_, _| Ok(()))?.total;
+    }
+    Ok(total)
 }
 
 /// The order of a query's matches.
 #[derive(Clone, Copy)]
-enum Rows {
+pub(super) enum Rows {
     /// Best first, by the server's relevance score; ties in index order.
     Ranked,
     /// By a sortable field.
@@ -257,22 +289,34 @@ enum Rows {
     Indexed,
 }
 
+impl Rows {
+    /// The direction the rows' sort keys run: ascending for a score's negation.
+    fn order(self) -> Order {
+        match self {
+            Rows::Sorted(_, order) | Rows::Folded(_, order) => order,
+            Rows::Ranked | Rows::Indexed => Order::Asc,
+        }
+    }
+}
+
 /// The `FT.AGGREGATE` that opens a cursor over segment `segment` of `query`'s keys in the
 /// order `rows`, reading `read` rows at a time; `None` past the last segment. An ordered cursor
 /// orders the first `max` rows (the server orders only as many as it is told). Every order
 /// but [`Rows::Folded`] has one segment.
 fn open_cursor(
-    index: String,
+    index: &str,
     query: &SearchText,
     rows: Rows,
     segment: usize,
     max: u64,
     read: u64,
 ) -> Option<Cmd> {
-    let mut c = cmd("FT.AGGREGATE").arg(index).arg(&query.query);
+    let mut c = cmd("FT.AGGREGATE").key(index).arg(&query.query);
     if let Rows::Ranked = rows {
         c = c.arg("ADDSCORES");
     }
+    // A row sorted by a field carries its sort value too (as the index compares it: a hash's
+    // text folded), which is what merging several shards' rows compares.
     c = c.arg("LOAD").arg(1).arg("@__key");
     let sort = |c: Cmd, by: &str, order| {
         c.arg("SORTBY")
@@ -319,10 +363,10 @@ fn open_cursor(
     )
 }
 
-fn read_cursor(index: String, id: u64, read: u64) -> Cmd {
+fn read_cursor(index: &str, id: u64, read: u64) -> Cmd {
     cmd("FT.CURSOR")
         .arg("READ")
-        .arg(index)
+        .key(index)
         .arg(id)
         .arg("COUNT")
         .arg(read)
@@ -335,119 +379,452 @@ fn order_arg(order: Order) -> &'static str {
     }
 }
 
-/// The keys of the rows of a cursor reply.
-fn row_keys(rows: Vec<Value>) -> impl Iterator<Item = String> {
-    rows.into_iter()
-        .filter_map(|row| map_field(row, "__key").and_then(|v| String::from_redis(v).ok()))
-}
-
 /// The documents at `offset..offset + n` in the order `rows`, reached by cursors that skip
-/// the rows before them; a cursor left open is then closed.
+/// the rows before them; cursors left open are then closed.
 async fn walk<M: RedisModel>(
     repo: &Repository<M>,
-    query: &SearchText,
+    query: SearchText,
     rows: Rows,
     offset: u64,
     n: u64,
 ) -> Result<Vec<M>> {
     let end = offset.saturating_add(n);
-    let read = end.clamp(1, WALK_READ);
+    let mut merge = Merge::new(repo, query, rows, end, end.clamp(1, WALK_READ));
     let mut seen = 0u64;
     let mut keys = Vec::new();
-    let mut segment = 0;
     while seen < end {
-        let Some(mut c) = open_cursor(repo.index_name(), query, rows, segment, end - seen, read)
-        else {
-            break;
-        };
-        loop {
-            let (batch, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
-            for key in row_keys(batch) {
-                if seen >= offset && seen < end {
+        match merge.next() {
+            Next::Row(key) => {
+                if seen >= offset {
                     keys.push(key);
                 }
                 seen += 1;
             }
-            match cursor {
-                Some(id) if seen < end => c = read_cursor(repo.index_name(), id, read),
-                Some(id) => {
-                    let del = cmd("FT.CURSOR").arg("DEL").arg(repo.index_name()).arg(id);
-                    repo.client().send::<()>(del).await?;
-                    break;
-                }
-                None => break,
-            }
+            Next::Fill => merge.fill(repo.client()).await?,
+            Next::End => break,
         }
-        segment += 1;
     }
+    merge.close(repo.client()).await?;
     Ok(repo.get_keys(&keys).await?.into_iter().flatten().collect())
 }
 
-/// Where a stream is: the query, its order, and how many rows an ordered cursor orders.
-struct Walk {
+/// The matches of every shard's index in the query's order: each shard's cursor yields its
+/// rows in that order, and the merge takes the least of the rows at hand, waiting for a shard
+/// that has none buffered but may have more. With one shard (one server), its rows as they
+/// come. Ties between shards go to the first.
+struct Merge {
     query: SearchText,
     rows: Rows,
+    /// How many rows an ordered cursor orders.
     max: u64,
+    /// How many rows a cursor read fetches.
+    read: u64,
+    /// What a row's place in the order is read from.
+    values: Values,
+    /// How text sort keys are compared (see [`decode_keys`]).
+    fold: Fold,
+    /// Whether every shard is read to its end and its rows sorted here before any is merged:
+    /// read in pages, a JSON text sort comes in the stored case, which the order folds.
+    sort_here: bool,
+    /// Whether shards are read in `FT.SEARCH` pages of keys and sort keys, not cursors: on a
+    /// cluster, where an index cannot read documents outside its name's slot, nor so load
+    /// their keys in an aggregation (see [`Repository::search_by_keys`]).
+    pages: bool,
+    shards: Vec<ShardRows>,
+}
+
+struct ShardRows {
+    index: String,
+    /// The segment of the order being read (see [`open_cursor`]).
+    segment: usize,
+    /// The open cursor to read on, if any.
+    cursor: Option<u64>,
+    /// Read in pages: the offset of the next page.
+    offset: u64,
+    buffered: VecDeque<(SortKey, String)>,
+    done: bool,
+}
+
+enum Next {
+    /// The next key in order.
+    Row(String),
+    /// A shard must be read before the next row can be told.
+    Fill,
+    End,
+}
+
+impl Merge {
+    fn new<M: RedisModel>(
+        repo: &Repository<M>,
+        query: SearchText,
+        rows: Rows,
+        max: u64,
+        read: u64,
+    ) -> Self {
+        let values = match rows {
+            Rows::Indexed => Values::Unordered,
+            Rows::Ranked => Values::Number("__rank"),
+            Rows::Folded(..) => Values::Text("__folded"),
+            Rows::Sorted(field, _) => match field_kind::<M>(field) {
+                Some(FieldKind::Numeric) => Values::Number(field),
+                _ => Values::Text(field),
+            },
+        };
+        let shards = repo
+            .search_indexes()
+            .into_iter()
+            .map(|index| ShardRows {
+                index,
+                segment: 0,
+                cursor: None,
+                offset: 0,
+                buffered: VecDeque::new(),
+                done: false,
+            })
+            .collect();
+        let fold = match rows {
+            // The server gives a hash's sort keys as stored and compares them folded.
+            Rows::Sorted(field, _)
+                if M::meta().storage == Storage::Hash
+                    && matches!(
+                        field_kind::<M>(field),
+                        Some(
+                            FieldKind::Text { .. }
+                                | FieldKind::Tag {
+                                    case_sensitive: false,
+                                    ..
+                                }
+                        )
+                    ) =>
+            {
+                Fold::Unicode
+            }
+            // As `lower` folds them in an aggregation on one server.
+            Rows::Folded(..) => Fold::Ascii,
+            _ => Fold::None,
+        };
+        let pages = repo.search_by_keys();
+        Merge {
+            query,
+            rows,
+            max,
+            read,
+            values,
+            fold,
+            sort_here: pages && matches!(rows, Rows::Folded(..)),
+            pages,
+            shards,
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        if self.sort_here {
+            if self.shards.iter().any(|s| !s.done) {
+                return Next::Fill;
+            }
+            let order = self.rows.order();
+            for shard in &mut self.shards {
+                shard
+                    .buffered
+                    .make_contiguous()
+                    .sort_by(|(a, _), (b, _)| a.ordering(b, order));
+            }
+            self.sort_here = false;
+        }
+        let mut least: Option<usize> = None;
+        for (i, shard) in self.shards.iter().enumerate() {
+            match shard.buffered.front() {
+                None if shard.done => {}
+                None => return Next::Fill,
+                Some((key, _)) => {
+                    let better = least.is_none_or(|l| {
+                        let (best, _) = self.shards[l].buffered.front().expect("buffered");
+                        key.before(best, self.rows.order())
+                    });
+                    if better {
+                        least = Some(i);
+                    }
+                }
+            }
+        }
+        match least {
+            Some(i) => Next::Row(self.shards[i].buffered.pop_front().expect("buffered").1),
+            None => Next::End,
+        }
+    }
+
+    /// Reads on every shard that has no row buffered and may have more, all in one pipeline
+    /// (a cluster sends each to its node at once).
+    async fn fill(&mut self, client: &Client) -> Result<()> {
+        let mut cmds = Vec::new();
+        let mut reading = Vec::new();
+        for (i, shard) in self.shards.iter_mut().enumerate() {
+            if shard.done || !shard.buffered.is_empty() && !self.sort_here {
+                continue;
+            }
+            let c = match shard.cursor {
+                _ if self.pages => search_cmd(
+                    &shard.index,
+                    &self.query,
+                    self.rows,
+                    (shard.offset, self.read),
+                    true,
+                ),
+                Some(id) => read_cursor(&shard.index, id, self.read),
+                None => match open_cursor(
+                    &shard.index,
+                    &self.query,
+                    self.rows,
+                    shard.segment,
+                    self.max,
+                    self.read,
+                ) {
+                    Some(c) => c,
+                    None => {
+                        shard.done = true;
+                        continue;
+                    }
+                },
+            };
+            cmds.push(c);
+            reading.push(i);
+        }
+        for (i, reply) in reading.into_iter().zip(send_frames(client, cmds).await?) {
+            let shard = &mut self.shards[i];
+            if self.pages {
+                let (total, rows) = decode_keys(reply?.parse()?, self.rows, self.fold)?;
+                shard.offset += rows.len() as u64;
+                shard.done = (rows.len() as u64) < self.read || shard.offset >= total;
+                shard.buffered.extend(rows);
+                continue;
+            }
+            let (rows, cursor) = decode_cursor(reply?.parse()?)?;
+            shard
+                .buffered
+                .extend(rows.into_iter().filter_map(|row| self.values.keyed(row)));
+            shard.cursor = cursor;
+            if cursor.is_none() {
+                shard.segment += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the cursors still open: a cursor holds server memory until it idles out.
+    async fn close(&mut self, client: &Client) -> Result<()> {
+        let dels: Vec<Cmd> = self
+            .shards
+            .iter_mut()
+            .filter_map(|s| {
+                let id = s.cursor.take()?;
+                Some(cmd("FT.CURSOR").arg("DEL").key(&s.index).arg(id))
+            })
+            .collect();
+        for reply in send_frames(client, dels).await? {
+            reply?;
+        }
+        Ok(())
+    }
+}
+
+/// The total and the keys, with their sort keys, of a keys-only `FT.SEARCH` reply (see
+/// [`search_cmd`]) in RESP2 (`[total, key, sort key or score, …]`) or RESP3 form.
+/// `fold` lowercases text sort keys as the order compares them.
+pub(super) fn decode_keys(
+    reply: Value,
+    rows: Rows,
+    fold: Fold,
+) -> Result<(u64, Vec<(SortKey, String)>)> {
+    let ranked = matches!(rows, Rows::Ranked);
+    let with_key = !matches!(rows, Rows::Indexed);
+    let sort_key = |v: Option<Value>| -> SortKey {
+        let Some(v) = v.and_then(|v| String::from_redis(v).ok()) else {
+            return SortKey::Missing;
+        };
+        if ranked {
+            // Best first is the score's negation, ascending.
+            return v
+                .parse::<f64>()
+                .map_or(SortKey::Missing, |s| SortKey::Number(-s));
+        }
+        match v.split_at_checked(1) {
+            Some(("#", n)) => n.parse().map_or(SortKey::Missing, SortKey::Number),
+            Some(("$", text)) => SortKey::Text(match fold {
+                Fold::Unicode => text.to_lowercase().into_bytes(),
+                Fold::Ascii => text.to_ascii_lowercase().into_bytes(),
+                Fold::None => text.as_bytes().to_vec(),
+            }),
+            _ => SortKey::Missing,
+        }
+    };
+    let unordered = || SortKey::Unordered;
+    match reply {
+        Value::Map(_) => {
+            let mut fields = pairs(reply)?;
+            let total = take_field(&mut fields, "total_results")
+                .map(u64::from_redis)
+                .transpose()?
+                .unwrap_or(0);
+            let results = take_field(&mut fields, "results")
+                .map(Vec::<Value>::from_redis)
+                .transpose()?
+                .unwrap_or_default();
+            let mut keys = Vec::with_capacity(results.len());
+            for result in results {
+                let mut result = pairs(result)?;
+                let key = String::from_redis(
+                    take_field(&mut result, "id")
+                        .ok_or_else(|| Error::protocol("FT.SEARCH result without id"))?,
+                )?;
+                let sort = match with_key {
+                    true if ranked => sort_key(take_field(&mut result, "score")),
+                    true => sort_key(take_field(&mut result, "sortkey")),
+                    false => unordered(),
+                };
+                keys.push((sort, key));
+            }
+            Ok((total, keys))
+        }
+        Value::Array(items) => {
+            let mut items = items.into_iter();
+            let total = items.next().map(u64::from_redis).transpose()?.unwrap_or(0);
+            let mut keys = Vec::new();
+            while let Some(key) = items.next() {
+                let key = String::from_redis(key)?;
+                let sort = match with_key {
+                    true => sort_key(items.next()),
+                    false => unordered(),
+                };
+                keys.push((sort, key));
+            }
+            Ok((total, keys))
+        }
+        other => Err(crate::resp::mismatch("FT.SEARCH results", &other)),
+    }
+}
+
+/// Where a cursor row's place in the order is read from.
+#[derive(Clone, Copy)]
+enum Values {
+    /// Nowhere: unordered rows come each shard's in turn.
+    Unordered,
+    /// A number in this field of the row.
+    Number(&'static str),
+    /// Text in this field of the row.
+    Text(&'static str),
+}
+
+impl Values {
+    /// A cursor row's key, and its sort key.
+    fn keyed(self, row: Value) -> Option<(SortKey, String)> {
+        let mut fields = pairs(row).ok()?;
+        let key = String::from_redis(take_field(&mut fields, "__key")?).ok()?;
+        let mut value =
+            |name: &str| take_field(&mut fields, name).and_then(|v| String::from_redis(v).ok());
+        let sort = match self {
+            Values::Unordered => SortKey::Unordered,
+            Values::Number(field) => value(field)
+                .and_then(|v| v.parse().ok())
+                .map_or(SortKey::Missing, SortKey::Number),
+            Values::Text(field) => {
+                value(field).map_or(SortKey::Missing, |v| SortKey::Text(v.into_bytes()))
+            }
+        };
+        Some((sort, key))
+    }
+}
+
+/// How text sort keys are lowercased before they are compared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fold {
+    None,
+    /// As the server folds a hash's sortable text and tags.
+    Unicode,
+    /// As `lower` folds in an aggregation.
+    Ascii,
+}
+
+/// A row's place in the order: what the merge of several shards compares.
+#[derive(Debug, PartialEq)]
+pub(super) enum SortKey {
+    Unordered,
+    Number(f64),
+    /// Text, compared as bytes.
+    Text(Vec<u8>),
+    /// No value: last either way, as `SORTBY` puts it.
+    Missing,
+}
+
+impl SortKey {
+    /// Whether a row with this key comes before one with `other` in `order`.
+    fn before(&self, other: &SortKey, order: Order) -> bool {
+        self.ordering(other, order) == std::cmp::Ordering::Less
+    }
+
+    /// Where a row with this key goes against one with `other` in `order`: missing values
+    /// last either way; unordered rows tie (the first shard's go first).
+    fn ordering(&self, other: &SortKey, order: Order) -> std::cmp::Ordering {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let ascending = match (self, other) {
+            (SortKey::Missing, SortKey::Missing) => return Equal,
+            (SortKey::Missing, _) => return Greater,
+            (_, SortKey::Missing) => return Less,
+            (SortKey::Number(a), SortKey::Number(b)) => a.partial_cmp(b).unwrap_or(Equal),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            _ => Equal,
+        };
+        match order {
+            Order::Asc => ascending,
+            Order::Desc => ascending.reverse(),
+        }
+    }
 }
 
 enum Step {
-    Start {
-        query: SearchText,
-        rows: Rows,
-    },
-    /// Open the cursor of this segment.
-    Open(Walk, usize),
-    /// Read on from this segment's cursor.
-    Read(Walk, usize, u64),
+    Start { query: SearchText, rows: Rows },
+    Walking(Box<Merge>),
     Failed(Error),
     Done,
 }
 
-/// One cursor read, then the documents of its keys in one pipeline.
+/// The next page of a stream: up to [`STREAM_PAGE`] rows of the merge, then the documents of
+/// their keys in one pipeline.
 async fn next_page<M: RedisModel>(
     repo: &Repository<M>,
     step: Step,
 ) -> Result<(Vec<Result<M>>, Option<Step>)> {
-    let read = STREAM_PAGE as u64;
-    let (walk, segment, cursor) = match step {
+    let mut merge = match step {
         Step::Start { query, rows } => {
             let max = match rows {
-                // Unordered: the cursor has no rows to order.
+                // Unordered: the cursors have no rows to order.
                 Rows::Indexed => 0,
                 ordered => match count(repo, &query, ordered).await? {
                     0 => return Ok((Vec::new(), None)),
                     total => total,
                 },
             };
-            (Walk { query, rows, max }, 0, None)
+            Box::new(Merge::new(repo, query, rows, max, STREAM_PAGE as u64))
         }
-        Step::Open(walk, segment) => (walk, segment, None),
-        Step::Read(walk, segment, id) => (walk, segment, Some(id)),
+        Step::Walking(merge) => merge,
         Step::Failed(e) => return Err(e),
         Step::Done => return Ok((Vec::new(), None)),
     };
-    let c = match cursor {
-        Some(id) => read_cursor(repo.index_name(), id, read),
-        None => match open_cursor(
-            repo.index_name(),
-            &walk.query,
-            walk.rows,
-            segment,
-            walk.max,
-            read,
-        ) {
-            Some(c) => c,
-            None => return Ok((Vec::new(), None)),
-        },
+    let mut keys = Vec::with_capacity(STREAM_PAGE);
+    let more = loop {
+        if keys.len() == STREAM_PAGE {
+            break true;
+        }
+        match merge.next() {
+            Next::Row(key) => keys.push(key),
+            Next::Fill if keys.is_empty() => merge.fill(repo.client()).await?,
+            // The documents of the rows at hand are fetched before reading on.
+            Next::Fill => break true,
+            Next::End => break false,
+        }
     };
-    let (rows, cursor) = decode_cursor(repo.client().send::<Value>(c).await?)?;
-    let keys: Vec<String> = row_keys(rows).collect();
     let docs = repo.get_keys(&keys).await?;
-    let next = match cursor {
-        Some(id) => Step::Read(walk, segment, id),
-        None => Step::Open(walk, segment + 1),
-    };
-    Ok((docs.into_iter().flatten().map(Ok).collect(), Some(next)))
+    let next = more.then_some(Step::Walking(merge));
+    Ok((docs.into_iter().flatten().map(Ok).collect(), next))
 }
 
 /// The rows and the next cursor (`None` when exhausted) of an `FT.AGGREGATE … WITHCURSOR` or

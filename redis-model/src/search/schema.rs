@@ -100,7 +100,7 @@ pub(crate) fn create_index(index: &str, key_prefix: &str, meta: &ModelMeta) -> C
         Storage::Json => "JSON",
     };
     let mut c = cmd("FT.CREATE")
-        .arg(index)
+        .key(index)
         .arg("ON")
         .arg(on)
         .arg("PREFIX")

@@ -2,9 +2,9 @@
 
 use super::expr::{Expr, SearchText};
 use super::field::VectorField;
-use super::query::decode_search;
+use super::query::{decode_keys, decode_search, Fold, Order, Rows, SortKey};
 use super::schema::VectorElement;
-use crate::commands::{cmd, send_frame};
+use crate::commands::{cmd, send_frames};
 use crate::error::{Error, Result};
 use crate::model::{RedisModel, Repository};
 
@@ -65,9 +65,9 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
     }
 
     /// The hits, nearest first, with their distances (squared Euclidean for L2, as the server
-    /// computes them).
+    /// computes them). On a cluster every master's index is asked, and the nearest of all their
+    /// hits kept: the global top `k`.
     pub async fn all(self) -> Result<Vec<(M, f32)>> {
-        self.repo.searchable()?;
         let blob = self.blob?;
         let filter = match &self.filter {
             Some(f) => match f.to_query()? {
@@ -102,23 +102,67 @@ impl<'r, M: RedisModel> VectorQuery<'r, M> {
                 (q, 10_000)
             }
         };
-        let c = cmd("FT.SEARCH").arg(self.repo.index_name()).arg(query);
-        let c = filter
-            .params_to(c, &[("vector", &blob[..])])
-            .arg("SORTBY")
-            .arg(DISTANCE)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(limit)
-            .arg("DIALECT")
-            .arg(2);
-        let reply = send_frame(self.repo.client(), c).await?;
+        // On a cluster, where an index reads no document outside its name's slot, each shard
+        // answers keys and distances, and the documents are read by key.
+        let by_keys = self.repo.search_by_keys();
+        let searches = self
+            .repo
+            .search_indexes()
+            .iter()
+            .map(|index| {
+                let mut c = cmd("FT.SEARCH").key(index).arg(&query);
+                if by_keys {
+                    c = c.arg("NOCONTENT").arg("WITHSORTKEYS");
+                }
+                filter
+                    .params_to(c, &[("vector", &blob[..])])
+                    .arg("SORTBY")
+                    .arg(DISTANCE)
+                    .arg("LIMIT")
+                    .arg(0)
+                    .arg(limit)
+                    .arg("DIALECT")
+                    .arg(2)
+            })
+            .collect();
+        let replies = send_frames(self.repo.client(), searches).await?;
+        if by_keys {
+            let mut nearest = Vec::new();
+            for reply in replies {
+                let (_, keys) = decode_keys(
+                    reply?.parse()?,
+                    Rows::Sorted(DISTANCE, Order::Asc),
+                    Fold::None,
+                )?;
+                nearest.extend(keys.into_iter().filter_map(|(sort, key)| match sort {
+                    SortKey::Number(d) => Some((d as f32, key)),
+                    _ => None,
+                }));
+            }
+            nearest.sort_by(|a, b| a.0.total_cmp(&b.0));
+            nearest.truncate(limit);
+            let keys: Vec<String> = nearest.iter().map(|(_, k)| k.clone()).collect();
+            let docs = self.repo.get_keys(&keys).await?;
+            // A document deleted since the search is left out.
+            return Ok(docs
+                .into_iter()
+                .zip(nearest)
+                .filter_map(|(doc, (d, _))| doc.map(|m| (m, d)))
+                .collect());
+        }
         let prefix = self.repo.key_prefix();
-        let hits = decode_search::<M, _>(&reply, &prefix, Some(DISTANCE), |m, d| {
-            let d = d.ok_or_else(|| Error::protocol("vector hit without its distance"))?;
-            Ok((m, d as f32))
-        })?;
-        Ok(hits.items)
+        let mut hits = Vec::new();
+        for reply in replies {
+            let shard = decode_search::<M, _>(&reply?, &prefix, Some(DISTANCE), |m, d| {
+                let d = d.ok_or_else(|| Error::protocol("vector hit without its distance"))?;
+                Ok((m, d as f32))
+            })?;
+            hits.extend(shard.items);
+        }
+        // Each shard's hits come nearest first; one shard's need no merging.
+        hits.sort_by(|a, b| a.1.total_cmp(&b.1));
+        hits.truncate(limit);
+        Ok(hits)
     }
 }
 

@@ -489,3 +489,39 @@ async fn join_all<F: Future + Unpin>(mut futures: Vec<F>) -> Vec<F::Output> {
         .map(|o| o.expect("every future completed"))
         .collect()
 }
+
+impl Cluster {
+    /// Hash tags placing a model's index on each master holding its documents: `{n}` with the
+    /// smallest `n` whose slot that master serves. Each master indexes only its own documents,
+    /// so search keeps one index per master. Documents whose key prefix has a hash tag all live
+    /// in that tag's slot: their one index takes the same tag.
+    pub(crate) fn search_tags(&self, key_prefix: &str) -> Vec<String> {
+        let routes = self.shared.routes();
+        let prefix = key_prefix.as_bytes();
+        let tag = slot::hash_tag(prefix);
+        if tag.len() < prefix.len() {
+            // The index in the documents' own slot, where a search can read them.
+            return vec![format!("{{{}}}", String::from_utf8_lossy(tag))];
+        }
+        let mut tags: Vec<Option<String>> = vec![None; routes.masters.len()];
+        let wanted: Vec<bool> = (0..routes.masters.len())
+            .map(|i| routes.map.serves_slots(i))
+            .collect();
+        let mut missing = wanted.iter().filter(|&&w| w).count();
+        // A master with a single slot is found after about 16,384 tries; the bound only stops
+        // a map that changed under the search.
+        for n in 0..1_000_000u32 {
+            if missing == 0 {
+                break;
+            }
+            let tag = n.to_string();
+            if let Some(i) = routes.map.owner(slot::slot(tag.as_bytes())) {
+                if wanted[i] && tags[i].is_none() {
+                    tags[i] = Some(format!("{{{tag}}}"));
+                    missing -= 1;
+                }
+            }
+        }
+        tags.into_iter().flatten().collect()
+    }
+}

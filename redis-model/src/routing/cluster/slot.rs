@@ -16,7 +16,7 @@ pub(crate) fn slot(key: &[u8]) -> u16 {
 /// The part of `key` that is hashed: the bytes between the first `{` and the first `}` after
 /// it, so that related keys can be put in one slot on purpose. An empty tag (`{}`) or an
 /// unclosed `{` hashes the whole key, as the Redis Cluster specification says.
-fn hash_tag(key: &[u8]) -> &[u8] {
+pub(crate) fn hash_tag(key: &[u8]) -> &[u8] {
     let Some(open) = key.iter().position(|&b| b == b'{') else {
         return key;
     };

@@ -79,6 +79,11 @@ impl SlotMap {
         self.owner(slot).map(|i| &self.shards[i])
     }
 
+    /// Whether the shard at `index` serves any slot.
+    pub(crate) fn serves_slots(&self, index: usize) -> bool {
+        self.owners.iter().any(|&i| usize::from(i) == index)
+    }
+
     /// Every shard, including those that serve no slot (they may be about to receive some).
     pub(crate) fn shards(&self) -> &[Shard] {
         &self.shards
