@@ -5,6 +5,7 @@
 //! rediss://…                         (TLS)
 //! redis+unix:///path/to/sock[?db=N&…] (also unix://)
 //! options: protocol=resp2|resp3, client_name=NAME, db=N
+//! redis+cluster://[user[:password]@]host:port,host:port…[?max_redirects=N&read_from=replica]
 //! ```
 
 use std::fmt;
@@ -138,6 +139,10 @@ pub struct Config {
     /// Set when the deployment is a Redis Cluster; every other setting then applies to each
     /// node, and `addr` is the first seed.
     pub cluster: Option<ClusterConfig>,
+    /// Whether each connection sends `READONLY` after the handshake. Set on the connections of
+    /// a cluster that reads from replicas: a replica serves reads of its master's slots only to
+    /// a connection that asked.
+    pub(crate) read_only: bool,
 }
 
 /// How to reach a Redis Cluster.
@@ -148,6 +153,15 @@ pub struct ClusterConfig {
     /// How many redirections (`MOVED`, `ASK`) one command follows before it fails with
     /// [`Error::TooManyRedirects`]. Default 5.
     pub max_redirects: u32,
+    /// Which node of a shard serves read-only commands. Default [`ReadFrom::Master`].
+    pub read_from: ReadFrom,
+    /// How many times one command is sent again after a reply asking for patience
+    /// (`TRYAGAIN` during a migration, `CLUSTERDOWN`, `LOADING`) or while the node serving its
+    /// slot cannot be reached (a failover), re-reading the slot map in between. Default 5.
+    pub max_retries: u32,
+    /// The pause before the first of those retries; each later pause is twice the one before.
+    /// Default 30 ms, so the default retries span about a second.
+    pub retry_delay: Duration,
 }
 
 impl ClusterConfig {
@@ -156,8 +170,34 @@ impl ClusterConfig {
         ClusterConfig {
             seeds,
             max_redirects: 5,
+            read_from: ReadFrom::Master,
+            max_retries: 5,
+            retry_delay: Duration::from_millis(30),
         }
     }
+}
+
+/// Which node of a cluster shard serves a read-only command (`GET`, `HGETALL`, `JSON.GET`, …;
+/// writes always go to the master).
+///
+/// A replica copies its master asynchronously: a read from a replica may not see a write the
+/// master has acknowledged a moment before.
+///
+/// ```
+/// use redis_model::{Config, ReadFrom};
+/// let c = Config::from_url("redis+cluster://10.0.0.1:7000?read_from=replica").unwrap();
+/// assert_eq!(c.cluster.unwrap().read_from, ReadFrom::Replica);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// The master of the slot, which sees every acknowledged write.
+    #[default]
+    Master,
+    /// A replica of the slot's master, in turn if it has several; the master if it has none
+    /// online.
+    Replica,
+    /// The master and its online replicas, in turn.
+    RoundRobin,
 }
 
 impl Config {
@@ -180,6 +220,7 @@ impl Config {
             pool: PoolConfig::default(),
             namespace: String::new(),
             cluster: None,
+            read_only: false,
         }
     }
 
@@ -196,11 +237,18 @@ impl Config {
     }
 
     /// These settings for one node of a cluster: the same credentials, TLS and limits, its
-    /// address.
+    /// address. When reads go to replicas every node's connections send `READONLY`, masters'
+    /// too (where it changes nothing): a node keeps its connections when a failover changes
+    /// its role.
     pub(crate) fn for_node(&self, addr: ServerAddr) -> Config {
+        let read_only = self
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.read_from != ReadFrom::Master);
         Config {
             addr,
             cluster: None,
+            read_only,
             ..self.clone()
         }
     }
@@ -281,25 +329,45 @@ impl Config {
                 "client_name" => self.client_name = Some(value),
                 "db" => self.db = parse_db(&value)?,
                 "max_redirects" => {
-                    let cluster = self.cluster.as_mut().ok_or_else(|| {
-                        Error::config("max_redirects", "only a cluster URL takes it")
-                    })?;
-                    cluster.max_redirects = value.parse().map_err(|_| {
-                        Error::config("max_redirects", "expected a number of redirections")
-                    })?;
+                    self.cluster_option("max_redirects")?.max_redirects =
+                        value.parse().map_err(|_| {
+                            Error::config("max_redirects", "expected a number of redirections")
+                        })?;
+                }
+                "read_from" => {
+                    self.cluster_option("read_from")?.read_from =
+                        match value.to_ascii_lowercase().as_str() {
+                            "master" => ReadFrom::Master,
+                            "replica" => ReadFrom::Replica,
+                            "round_robin" => ReadFrom::RoundRobin,
+                            _ => {
+                                return Err(Error::config(
+                                    "read_from",
+                                    "expected master, replica or round_robin",
+                                ))
+                            }
+                        };
                 }
                 other => {
                     return Err(Error::config(
                         "query",
                         format!(
                             "unknown option `{other}` (known: protocol, client_name, db, \
-                             max_redirects)"
+                             max_redirects, read_from)"
                         ),
                     ))
                 }
             }
         }
         Ok(())
+    }
+
+    /// The cluster settings a URL option named `option` sets; an error for a URL that is not
+    /// a cluster's.
+    fn cluster_option(&mut self, option: &'static str) -> Result<&mut ClusterConfig> {
+        self.cluster
+            .as_mut()
+            .ok_or_else(|| Error::config(option, "only a cluster URL takes it"))
     }
 }
 
@@ -468,6 +536,7 @@ mod tests {
         let seeds: Vec<String> = cluster.seeds.iter().map(ToString::to_string).collect();
         assert_eq!(seeds, ["10.0.0.1:7000", "[::1]:7001", "node-c:6379"]);
         assert_eq!(cluster.max_redirects, 3);
+        assert_eq!(cluster.read_from, ReadFrom::Master);
         assert_eq!(c.addr.to_string(), "10.0.0.1:7000");
         assert_eq!(c.username.as_deref(), Some("app"));
         assert_eq!(c.password.as_ref().map(|p| p.expose()), Some("p@ss"));
@@ -478,7 +547,33 @@ mod tests {
         assert_eq!(node.addr.to_string(), "[::1]:7001");
         assert!(node.cluster.is_none() && node.tls.is_some());
         assert_eq!(node.username.as_deref(), Some("app"));
+        assert!(!node.read_only);
         assert!(Config::from_url("redis+cluster://a:1/0").is_ok());
+    }
+
+    #[test]
+    fn replica_reads() {
+        for (option, read_from) in [
+            ("master", ReadFrom::Master),
+            ("replica", ReadFrom::Replica),
+            ("Round_Robin", ReadFrom::RoundRobin),
+        ] {
+            let c =
+                Config::from_url(&format!("redis+cluster://a:1,b:2?read_from={option}")).unwrap();
+            assert_eq!(c.cluster.as_ref().unwrap().read_from, read_from);
+            // Every node's connections ask for replica reads, or none do.
+            let node = c.for_node(ServerAddr::Tcp {
+                host: "b".into(),
+                port: 2,
+            });
+            assert_eq!(node.read_only, read_from != ReadFrom::Master, "{option}");
+            assert!(!c.read_only);
+        }
+        let defaults = ClusterConfig::new(vec![]);
+        assert_eq!(
+            (defaults.max_retries, defaults.retry_delay),
+            (5, Duration::from_millis(30))
+        );
     }
 
     #[test]
@@ -501,6 +596,8 @@ mod tests {
             ("redis+cluster://a:1/2", "db"),
             ("redis+cluster://a:1?max_redirects=many", "max_redirects"),
             ("redis://a:1?max_redirects=3", "max_redirects"),
+            ("redis+cluster://a:1?read_from=nearest", "read_from"),
+            ("redis://a:1?read_from=replica", "read_from"),
         ] {
             match Config::from_url(url) {
                 Err(Error::Config { part: p, .. }) => assert_eq!(p, part, "{url}"),

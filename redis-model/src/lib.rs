@@ -75,7 +75,7 @@ pub mod search;
 
 pub use client::Client;
 pub use commands::{cmd, Cmd, Commands, Script, ToArg};
-pub use config::{ClusterConfig, Config, PoolConfig, Protocol, Secret, ServerAddr};
+pub use config::{ClusterConfig, Config, PoolConfig, Protocol, ReadFrom, Secret, ServerAddr};
 pub use connection::{Connection, TlsConfig};
 pub use error::{Error, Result};
 pub use model::{GeoPoint, RedisModel, Repository, Ulid};

@@ -213,6 +213,25 @@ impl RedisCluster {
     pub fn cli(&self, port: u16, args: &[&str]) -> String {
         self.node(port).cli(args)
     }
+
+    /// Moves `slots` slots, keys and all, from the master on `from` to the master on `to` with
+    /// `redis-cli --cluster reshard`; returns once they are moved. It blocks meanwhile: from
+    /// an async test, call it inside `tokio::task::block_in_place`.
+    pub fn reshard(&self, from: u16, to: u16, slots: usize) {
+        let id = |port| self.cli(port, &["CLUSTER", "MYID"]).trim().to_owned();
+        let out = redis_cli()
+            .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
+            .args(["--cluster-from", &id(from), "--cluster-to", &id(to)])
+            .args(["--cluster-slots", &slots.to_string(), "--cluster-yes"])
+            .output()
+            .expect("run redis-cli --cluster reshard");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster reshard failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Options for one node: `options` plus cluster mode.

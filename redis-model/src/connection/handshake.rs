@@ -1,4 +1,5 @@
-//! The handshake: `HELLO 3` with `AUTH` and `SETNAME`, a RESP2 fallback, `SELECT`.
+//! The handshake: `HELLO 3` with `AUTH` and `SETNAME`, a RESP2 fallback, `SELECT`, and
+//! `READONLY` for a cluster that reads from replicas.
 
 use super::Connection;
 use crate::commands::{cmd, Commands};
@@ -23,6 +24,9 @@ pub(super) async fn run(conn: &Connection, config: &Config) -> Result<Protocol> 
     };
     if config.db != 0 {
         expect_ok(conn, cmd("SELECT").arg(config.db)).await?;
+    }
+    if config.read_only {
+        expect_ok(conn, cmd("READONLY")).await?;
     }
     Ok(protocol)
 }

@@ -1,9 +1,10 @@
-//! `MOVED` and `ASK`: a cluster node answering that another node serves the command's slot.
+//! What a cluster node answers instead of running a command: `MOVED` and `ASK` (another node
+//! serves the slot), or a request to try again later (`TRYAGAIN`, `CLUSTERDOWN`, `LOADING`).
 
 use crate::config::ServerAddr;
 use crate::resp::Frame;
 
-/// Where a node sent a command instead of running it.
+/// Why a node did not run a command, and where to send it instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Redirect {
     /// The slot now lives at `to`, for good: the slot map is out of date.
@@ -11,6 +12,11 @@ pub(crate) enum Redirect {
     /// The slot is being migrated to `to`, and the key may already be there: ask once, after
     /// `ASKING`, without changing the slot map.
     Ask { slot: u16, to: ServerAddr },
+    /// The node cannot serve the command now, but may soon: `TRYAGAIN` (a multi-key command
+    /// whose keys are split by a slot migration), `LOADING` (a node reading its data set after
+    /// a restart), `CLUSTERDOWN` (slots unserved, as while a failed master's replica takes
+    /// over; `refresh`: the slot map is likely out of date).
+    Later { refresh: bool },
 }
 
 /// The redirection a reply is, if it is one. `from` is the node that answered: its host stands
@@ -21,8 +27,11 @@ pub(crate) fn redirect(reply: &Frame, from: &ServerAddr) -> Option<Redirect> {
     let line = std::str::from_utf8(line).ok()?;
     let mut words = line.split(' ');
     let kind = words.next()?;
-    if kind != "MOVED" && kind != "ASK" {
-        return None;
+    match kind {
+        "MOVED" | "ASK" => {}
+        "TRYAGAIN" | "LOADING" => return Some(Redirect::Later { refresh: false }),
+        "CLUSTERDOWN" => return Some(Redirect::Later { refresh: true }),
+        _ => return None,
     }
     let slot = words.next()?.parse().ok()?;
     let (host, port) = words.next()?.rsplit_once(':')?;
@@ -89,6 +98,21 @@ mod tests {
                 to: tcp("::1", 7002)
             })
         );
+        for (later, refresh) in [
+            (
+                "-TRYAGAIN Multiple keys request during rehashing of slot\r\n",
+                false,
+            ),
+            ("-LOADING Redis is loading the dataset in memory\r\n", false),
+            ("-CLUSTERDOWN The cluster is down\r\n", true),
+            ("-CLUSTERDOWN Hash slot not served\r\n", true),
+        ] {
+            assert_eq!(
+                redirect(&frame(later), &from),
+                Some(Redirect::Later { refresh }),
+                "{later}"
+            );
+        }
         for other in [
             "-ERR unknown command\r\n",
             "+OK\r\n",

@@ -84,6 +84,11 @@ impl SlotMap {
         self.owners.iter().any(|&i| usize::from(i) == index)
     }
 
+    /// How many slots some shard serves.
+    pub(crate) fn assigned(&self) -> usize {
+        self.owners.iter().filter(|&&i| i != UNASSIGNED).count()
+    }
+
     /// Every shard, including those that serve no slot (they may be about to receive some).
     pub(crate) fn shards(&self) -> &[Shard] {
         &self.shards
@@ -137,10 +142,9 @@ impl SlotMap {
 impl fmt::Debug for SlotMap {
     // The table itself is 16384 entries: the count of assigned slots says enough.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let assigned = self.owners.iter().filter(|&&i| i != UNASSIGNED).count();
         f.debug_struct("SlotMap")
             .field("shards", &self.shards)
-            .field("assigned_slots", &assigned)
+            .field("assigned_slots", &self.assigned())
             .finish()
     }
 }
@@ -153,13 +157,20 @@ fn parse_shards(reply: Value, seed_host: &str, tls: bool) -> Result<SlotMap> {
         if slots.len() % 2 != 0 {
             return Err(Error::protocol("`slots` is not a list of start, end pairs"));
         }
-        let mut master = None;
+        let mut master: Option<ShardNode> = None;
         let mut replicas = Vec::new();
         for node in Vec::<Value>::from_redis(required(&mut shard, "nodes")?)? {
             let node = ShardNode::parse(node, seed_host, tls)?;
             if node.role == "master" {
-                master.get_or_insert(node.addr);
-            } else if node.health == "online" {
+                // After a failover the failed master is still listed as one, often before the
+                // replica that took its place: the online one wins.
+                if master
+                    .as_ref()
+                    .is_none_or(|m| !m.is_online() && node.is_online())
+                {
+                    master = Some(node);
+                }
+            } else if node.is_online() {
                 replicas.push(node.addr);
             }
         }
@@ -168,7 +179,7 @@ fn parse_shards(reply: Value, seed_host: &str, tls: bool) -> Result<SlotMap> {
         let Some(master) = master else {
             continue;
         };
-        let index = map.add_shard(master)?;
+        let index = map.add_shard(master.addr)?;
         map.shards[usize::from(index)].replicas = replicas;
         for range in slots.chunks_exact(2) {
             map.assign(range[0], range[1], index)?;
@@ -206,6 +217,10 @@ impl ShardNode {
             role: required(&mut node, "role")?,
             health: required(&mut node, "health")?,
         })
+    }
+
+    fn is_online(&self) -> bool {
+        self.health == "online"
     }
 }
 
@@ -505,6 +520,22 @@ mod tests {
         assert_eq!(served.replicas, [tcp("10.0.0.1", 7001)]);
         assert_eq!(map.shard(5), Some(served));
         assert_eq!(map.shard(15), None);
+
+        // After a failover: the failed master first, the promoted replica after it.
+        let reply = Value::Array(vec![shard(
+            true,
+            &[0, 9],
+            vec![
+                node(7000, "master", "fail"),
+                node(7001, "master", "online"),
+                node(7002, "replica", "online"),
+            ],
+        )]);
+        let map = SlotMap::from_shards(&reply, "seed", false).unwrap();
+        let served = map.shard(0).unwrap();
+        assert_eq!(served.master, tcp("10.0.0.1", 7001));
+        assert_eq!(served.replicas, [tcp("10.0.0.1", 7002)]);
+        assert_eq!(map.assigned(), 10);
 
         // A shard whose master is gone leaves its slots unassigned.
         let reply = Value::Array(vec![shard(
