@@ -92,6 +92,10 @@ impl Execute for Client {
     ) -> impl Future<Output = Result<Reply>> + Send {
         self.inner.router.request(payload, expect)
     }
+
+    fn key_slots(&self) -> Vec<Option<u16>> {
+        self.inner.router.key_slots()
+    }
 }
 
 impl std::fmt::Debug for Client {

@@ -60,6 +60,18 @@ async fn keys_go_to_the_node_serving_their_slot() {
         total += size;
     }
     assert_eq!(total, 10_000);
+    // A scan walks every master.
+    let scanned: std::collections::HashSet<String> = client
+        .scan::<String>(None, 1_000)
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(scanned, keys.iter().cloned().collect());
+    let tagged = client
+        .scan::<String>(Some("{user7}:*"), 1_000)
+        .count()
+        .await;
+    assert_eq!(tagged, 100);
     // And each key is on the master serving the slot the cluster computes for it.
     for key in keys.iter().step_by(250) {
         let slot = cluster.cli(masters[0], &["CLUSTER", "KEYSLOT", key]);

@@ -102,6 +102,14 @@ impl Cmd {
         });
     }
 
+    /// Routes a keyless command on a cluster as if it had a key in `slot` (`None`: anywhere).
+    pub(crate) fn routed(mut self, slot: Option<u16>) -> Self {
+        if let Some(slot) = slot {
+            self.keys = KeySlot::One(slot);
+        }
+        self
+    }
+
     /// The slot of the keys given with [`Cmd::key`].
     pub(crate) fn key_slot(&self) -> KeySlot {
         self.keys

@@ -48,8 +48,8 @@ pub trait KeyCommands: Commands {
     }
 
     /// `SCAN` over every key matching `pattern` (all keys for `None`), as a stream that fetches
-    /// a page of about `count` keys at a time. Keys may repeat if the keyspace changes meanwhile,
-    /// as `SCAN` guarantees.
+    /// a page of about `count` keys at a time; on a cluster, every master's keys in turn. Keys
+    /// may repeat if the keyspace changes meanwhile, as `SCAN` guarantees.
     ///
     /// ```no_run
     /// # async fn demo(client: redis_model::Client) -> redis_model::Result<()> {
@@ -66,18 +66,27 @@ pub trait KeyCommands: Commands {
         Self: Sized,
     {
         let pattern = pattern.map(str::to_owned);
-        crate::paged::Paged::new(0, move |cursor| {
+        let nodes = self.key_slots();
+        // Where the scan is: which node (by its place in `nodes`), and its cursor there.
+        crate::paged::Paged::new((0, 0), move |(node, cursor): (usize, u64)| {
             let c = cmd("SCAN")
                 .arg(cursor)
                 .arg(pattern.as_deref().map(|p| ("MATCH", p)))
                 .arg("COUNT")
-                .arg(count);
+                .arg(count)
+                .routed(nodes[node]);
             let page = self.send::<(u64, Vec<Value>)>(c);
+            let last = node + 1 == nodes.len();
             Box::pin(async move {
                 let (next, keys) = page.await?;
                 // Each key converts on its own: one that does not fit `T` is one error item.
                 let keys = keys.into_iter().map(T::from_redis).collect();
-                Ok((keys, (next != 0).then_some(next)))
+                let at = match next {
+                    0 if last => None,
+                    0 => Some((node + 1, 0)),
+                    next => Some((node, next)),
+                };
+                Ok((keys, at))
             })
         })
     }
@@ -86,4 +95,4 @@ pub trait KeyCommands: Commands {
 impl<C: Commands> KeyCommands for C {}
 
 /// The stream [`KeyCommands::scan`] returns.
-pub type ScanStream<'a, T> = crate::paged::Paged<'a, T, u64>;
+pub type ScanStream<'a, T> = crate::paged::Paged<'a, T, (usize, u64)>;

@@ -55,6 +55,12 @@ pub(crate) mod sealed {
             payload: Payload,
             expect: Expect,
         ) -> impl Future<Output = Result<Reply>> + Send;
+
+        /// One slot per server holding keys, for a keyless command that must visit each
+        /// (`SCAN`): `None` alone where there is one server.
+        fn key_slots(&self) -> Vec<Option<u16>> {
+            vec![None]
+        }
     }
 }
 

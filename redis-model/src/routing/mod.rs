@@ -44,6 +44,27 @@ impl Router {
         }
     }
 
+    /// One slot per server holding keys, to route a keyless command (`SCAN`) to each of them:
+    /// `None` alone on one server.
+    pub(crate) fn key_slots(&self) -> Vec<Option<u16>> {
+        match self {
+            Router::Standalone(_) => vec![None],
+            Router::Cluster(c) => {
+                let slots: Vec<Option<u16>> = c
+                    .master_tags()
+                    .into_iter()
+                    .map(|(_, slot)| Some(slot))
+                    .collect();
+                // No master serving slots now: anywhere, where the command will tell.
+                if slots.is_empty() {
+                    vec![None]
+                } else {
+                    slots
+                }
+            }
+        }
+    }
+
     /// The pool exclusive connections come from.
     pub(crate) fn pool(&self) -> &Pool {
         match self {

@@ -710,33 +710,42 @@ async fn join_all<F: Future + Unpin>(mut futures: Vec<F>) -> Vec<F::Output> {
 }
 
 impl Cluster {
-    /// Hash tags placing a model's index on each master holding its documents: `{n}` with the
-    /// smallest `n` whose slot that master serves. Each master indexes only its own documents,
-    /// so search keeps one index per master. Documents whose key prefix has a hash tag all live
-    /// in that tag's slot: their one index takes the same tag.
+    /// Hash tags placing a model's index on each master holding its documents. Each master
+    /// indexes only its own documents, so search keeps one index per master, under
+    /// [`Cluster::master_tags`]. Documents whose key prefix has a hash tag all live in that
+    /// tag's slot: their one index takes the same tag.
     pub(crate) fn search_tags(&self, key_prefix: &str) -> Vec<String> {
-        let routes = self.shared.routes();
         let prefix = key_prefix.as_bytes();
         let tag = slot::hash_tag(prefix);
         if tag.len() < prefix.len() {
             // The index in the documents' own slot, where a search can read them.
             return vec![format!("{{{}}}", String::from_utf8_lossy(tag))];
         }
-        let mut tags: Vec<Option<String>> = vec![None; routes.masters.len()];
-        let wanted: Vec<bool> = (0..routes.masters.len())
-            .map(|i| routes.map.serves_slots(i))
-            .collect();
-        let mut missing = wanted.iter().filter(|&&w| w).count();
+        self.master_tags()
+            .into_iter()
+            .map(|(tag, _)| format!("{{{tag}}}"))
+            .collect()
+    }
+
+    /// For each master serving slots, a hash tag `n` (the smallest) whose slot it serves, and
+    /// that slot: a name carrying `{n}`, or a command routed to that slot, goes to that master.
+    pub(crate) fn master_tags(&self) -> Vec<(String, u16)> {
+        let routes = self.shared.routes();
+        let mut tags: Vec<Option<(String, u16)>> = vec![None; routes.masters.len()];
+        let mut missing = (0..routes.masters.len())
+            .filter(|&i| routes.map.serves_slots(i))
+            .count();
         // A master with a single slot is found after about 16,384 tries; the bound only stops
-        // a map that changed under the search.
+        // a map that changed meanwhile.
         for n in 0..1_000_000u32 {
             if missing == 0 {
                 break;
             }
             let tag = n.to_string();
-            if let Some(i) = routes.map.owner(slot::slot(tag.as_bytes())) {
-                if wanted[i] && tags[i].is_none() {
-                    tags[i] = Some(format!("{{{tag}}}"));
+            let slot = slot::slot(tag.as_bytes());
+            if let Some(i) = routes.map.owner(slot) {
+                if tags[i].is_none() {
+                    tags[i] = Some((tag, slot));
                     missing -= 1;
                 }
             }
