@@ -15,7 +15,8 @@
 //!    request still waiting (Redis answers in order). Push frames go to the push sink instead.
 //!
 //! Reading and writing are interleaved in one task, so a long write never delays replies and
-//! no lock guards the socket.
+//! no lock guards the socket. Both buffers grow with the traffic and are given back when the
+//! connection turns idle (see `buffer.rs`).
 //!
 //! A caller that stops waiting (timeout, dropped future) leaves its request in the queue: its
 //! reply is still read and thrown away, so the connection never falls out of step. An I/O or
@@ -30,10 +31,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, oneshot};
 
+use super::buffer::Buffer;
 use super::transport::Transport;
 use crate::commands::Cmd;
 use crate::error::{Error, Result};
@@ -160,9 +162,20 @@ const HOLD_MIN_UNANSWERED: usize = 64;
 /// already fill this much: a pipeline, or a few large values. Waiting for more then costs more
 /// (an idle server while the woken tasks run) than the `write` it saves.
 const DEFER_BELOW: usize = 4 * 1024;
-/// Reads go into at least this much free buffer space. Under load a read then takes about a
-/// hundred 1 KiB replies; with 32 KiB, 1,000 tasks cost about 8% more client CPU per GET.
+/// Reads are given free buffer space this much at a time at most: the room made for them
+/// doubles, up to this, while they fill it (see `buffer.rs`). Under load a read then takes about
+/// a hundred 1 KiB replies; with 32 KiB, 1,000 tasks cost about 8% more client CPU per GET.
 const READ_CHUNK: usize = 128 * 1024;
+/// Reads are given free buffer space this much at a time at least: a small reply or two.
+const READ_MIN: usize = 4 * 1024;
+/// Commands are given buffer space this much at a time at least: a few small ones.
+const WRITE_MIN: usize = 1024;
+/// And at most, at the start of a busy period, which gets the room the last one needed: under
+/// load, commands leave every [`WRITE_COALESCE`] bytes or sooner. A burst larger than this
+/// grows the buffer as it comes.
+const WRITE_CHUNK: usize = 64 * 1024;
+/// An idle connection keeps room for this many requests in flight, and frees a larger queue.
+const IDLE_IN_FLIGHT: usize = 16;
 /// Rounds of the loop before the driver yields to other tasks on its thread.
 const ROUNDS_PER_POLL: usize = 32;
 
@@ -172,8 +185,8 @@ pub(crate) struct Driver {
     requests_closed: bool,
     shared: Arc<Shared>,
     decoder: Decoder,
-    read_buf: BytesMut,
-    write_buf: BytesMut,
+    read_buf: Buffer,
+    write_buf: Buffer,
     needs_flush: bool,
     /// Whether anything was read since the last write.
     read_since_write: bool,
@@ -214,8 +227,8 @@ impl Driver {
             requests_closed: false,
             shared,
             decoder: Decoder::new(limits),
-            read_buf: BytesMut::with_capacity(READ_CHUNK),
-            write_buf: BytesMut::with_capacity(READ_CHUNK),
+            read_buf: Buffer::new(READ_MIN, READ_CHUNK),
+            write_buf: Buffer::new(WRITE_MIN, WRITE_CHUNK),
             needs_flush: false,
             read_since_write: false,
             deferred: false,
@@ -233,7 +246,7 @@ impl Driver {
     /// Takes queued requests into the write buffer. Returns whether any came.
     fn accept_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        while !self.requests_closed && self.write_buf.len() < WRITE_HIGH_WATER {
+        while !self.requests_closed && self.write_buf.bytes.len() < WRITE_HIGH_WATER {
             match self.requests.poll_recv(cx) {
                 Poll::Ready(Some(request)) => {
                     progress = true;
@@ -242,16 +255,19 @@ impl Driver {
                         continue;
                     }
                     let start = self.queued;
-                    let before = self.write_buf.len();
+                    self.write_buf.make_room();
+                    let buf = &mut self.write_buf.bytes;
+                    let before = buf.len();
                     match &request.payload {
-                        Payload::One(cmd) => cmd.encode_into(&mut self.write_buf),
+                        Payload::One(cmd) => cmd.encode_into(buf),
                         Payload::Many(cmds) => {
                             for cmd in cmds {
-                                cmd.encode_into(&mut self.write_buf);
+                                cmd.encode_into(buf);
                             }
                         }
                     }
-                    self.queued += (self.write_buf.len() - before) as u64;
+                    self.queued += (buf.len() - before) as u64;
+                    self.write_buf.filled();
                     self.in_flight.push_back(InFlight {
                         reply: request.reply,
                         expect: request.expect,
@@ -279,7 +295,7 @@ impl Driver {
     fn may_hold_writes(&self) -> bool {
         !self.read_since_write
             && !self.needs_flush
-            && self.write_buf.len() < WRITE_COALESCE
+            && self.write_buf.bytes.len() < WRITE_COALESCE
             && self.in_flight.len().saturating_sub(self.unwritten) >= HOLD_MIN_UNANSWERED
             && self
                 .in_flight
@@ -290,7 +306,7 @@ impl Driver {
     /// Whether new commands are waiting to be written, but too few bytes for a `write` of their
     /// own to be worth the wait: see [`Driver::deferred`].
     fn should_defer(&self) -> bool {
-        self.unwritten > 0 && self.write_buf.len() < DEFER_BELOW
+        self.unwritten > 0 && self.write_buf.bytes.len() < DEFER_BELOW
     }
 
     /// Writes what the socket takes. Returns whether anything was written.
@@ -299,16 +315,16 @@ impl Driver {
         if self.may_hold_writes() {
             return Ok(false);
         }
-        if !self.write_buf.is_empty() {
+        if !self.write_buf.bytes.is_empty() {
             self.read_since_write = false;
         }
-        while !self.write_buf.is_empty() {
-            match Pin::new(&mut self.transport).poll_write(cx, &self.write_buf) {
+        while !self.write_buf.bytes.is_empty() {
+            match Pin::new(&mut self.transport).poll_write(cx, &self.write_buf.bytes) {
                 Poll::Ready(Ok(0)) => {
                     return Err(self.io_error(std::io::ErrorKind::WriteZero.into()))
                 }
                 Poll::Ready(Ok(n)) => {
-                    self.write_buf.advance(n);
+                    self.write_buf.bytes.advance(n);
                     self.written += n as u64;
                     self.needs_flush = true;
                     progress = true;
@@ -332,18 +348,22 @@ impl Driver {
     /// Reads and dispatches what the socket has. Returns whether anything came; `Ok(None)` at a
     /// clean end of stream.
     fn read(&mut self, cx: &mut Context<'_>) -> Result<Option<bool>> {
-        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
-            self.read_buf.reserve(READ_CHUNK);
-        }
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.transport), cx, &mut self.read_buf) {
+        self.read_buf.make_room();
+        let free = self.read_buf.free();
+        let transport = Pin::new(&mut self.transport);
+        match tokio_util::io::poll_read_buf(transport, cx, &mut self.read_buf.bytes) {
             Poll::Pending => Ok(Some(false)),
             Poll::Ready(Err(e)) => Err(self.io_error(e)),
             Poll::Ready(Ok(0)) => Ok(None),
-            Poll::Ready(Ok(_)) => {
+            Poll::Ready(Ok(n)) => {
                 self.read_since_write = true;
+                self.read_buf.filled();
+                if n == free {
+                    self.read_buf.grow_chunk();
+                }
                 while let Some(frame) = self
                     .decoder
-                    .decode_frame(&mut self.read_buf)
+                    .decode_frame(&mut self.read_buf.bytes)
                     .map_err(|e| e.at_node(&self.shared.node))?
                 {
                     self.dispatch(frame)?;
@@ -460,6 +480,17 @@ impl Driver {
             }
         }
         Ok(())
+    }
+
+    /// Frees what only a busy connection needs; see `buffer.rs`. Called whenever the driver
+    /// waits with no request in flight, not only when it turns idle: a subscriber receives
+    /// with none.
+    fn on_idle(&mut self) {
+        self.read_buf.on_idle();
+        self.write_buf.on_idle();
+        if self.in_flight.capacity() > IDLE_IN_FLIGHT {
+            self.in_flight = VecDeque::new();
+        }
     }
 
     /// Tells [`Shared`] whether requests wait, when that changed.
@@ -623,13 +654,17 @@ impl Future for Driver {
                     return Poll::Ready(());
                 }
             };
-            if this.requests_closed && this.in_flight.is_empty() && this.write_buf.is_empty() {
+            if this.requests_closed && this.in_flight.is_empty() && this.write_buf.bytes.is_empty()
+            {
                 // Every handle is gone and every reply delivered.
                 this.shared.mark_broken();
                 return Poll::Ready(());
             }
             if !(accepted || wrote || read) {
                 this.note_busy();
+                if this.in_flight.is_empty() {
+                    this.on_idle();
+                }
                 if may_defer && this.should_defer() {
                     this.deferred = true;
                     cx.waker().wake_by_ref();

@@ -4,6 +4,7 @@
 //! it pipelines). Handles are cheap to clone and may be used from many tasks at once: their
 //! commands are coalesced into shared writes.
 
+mod buffer;
 mod driver;
 mod handshake;
 mod tls;
