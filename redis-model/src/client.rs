@@ -68,9 +68,12 @@ impl Client {
         pool::checkout(self.pool()).await
     }
 
-    /// Checks a connection out and `WATCH`es `keys` on it; see [`Watched`].
+    /// Checks a connection out and `WATCH`es `keys` on it; see [`Watched`]. On a cluster the
+    /// connection is to the master serving the keys, which must share a slot.
     pub async fn watch(&self, keys: impl ToArg) -> Result<Watched> {
-        Watched::new(self.exclusive().await?, keys).await
+        let watch = crate::cmd("WATCH").key(keys);
+        let pool = self.inner.router.pool_for(&watch).await?;
+        Watched::new(pool::checkout(&pool).await?, watch).await
     }
 
     /// The hash tags a model's index names carry (see [`Router::search_tags`]).

@@ -490,3 +490,34 @@ async fn search_on_a_cluster_answers_as_one_server() {
         assert!(size > 100, "node {port}: {size}");
     }
 }
+
+#[tokio::test]
+async fn watch_transactions_run_on_the_keys_master() {
+    let cluster = RedisCluster::start_stack();
+    let client = Client::connect(&cluster.url()).await.unwrap();
+    let other = Client::connect(&cluster.url()).await.unwrap();
+    // Keys on every master.
+    for i in 0..12 {
+        let key = format!("{{balance{i}}}:amount");
+        client.set(&key, 10).await.unwrap();
+        let tx = client.watch(&[key.as_str()]).await.unwrap();
+        let amount: i64 = tx.get(&key).await.unwrap().unwrap();
+        let done = tx
+            .exec(pipe().cmd(cmd("SET").key(&key).arg(amount + 5)))
+            .await
+            .unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(client.get::<i64>(&key).await.unwrap(), Some(15));
+        // A write by another client between WATCH and EXEC aborts the transaction.
+        let tx = client.watch(&[key.as_str()]).await.unwrap();
+        other.set(&key, 0).await.unwrap();
+        assert!(matches!(
+            tx.exec(pipe().cmd(cmd("SET").key(&key).arg(99))).await,
+            Err(Error::TransactionAborted)
+        ));
+    }
+    assert!(matches!(
+        client.watch(&["a", "b"]).await,
+        Err(Error::CrossSlot { .. })
+    ));
+}

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use super::{cmd, sealed::Execute, Commands, ToArg};
+use super::{cmd, sealed::Execute, Cmd, Commands};
 use crate::connection::{Expect, Payload, Reply};
 use crate::error::Result;
 use crate::pipeline::Pipeline;
@@ -33,8 +33,9 @@ pub struct Watched {
 }
 
 impl Watched {
-    pub(crate) async fn new(conn: PooledConnection, keys: impl ToArg) -> Result<Self> {
-        conn.send::<()>(cmd("WATCH").key(keys)).await?;
+    /// Sends `watch` (the `WATCH` of the keys) on `conn`.
+    pub(crate) async fn new(conn: PooledConnection, watch: Cmd) -> Result<Self> {
+        conn.send::<()>(watch).await?;
         Ok(Watched { conn: Some(conn) })
     }
 

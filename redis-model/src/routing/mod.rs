@@ -65,6 +65,14 @@ impl Router {
         }
     }
 
+    /// The pool of the server holding `command`'s keys: the one pool on one server.
+    pub(crate) async fn pool_for(&self, command: &crate::commands::Cmd) -> Result<Pool> {
+        match self {
+            Router::Standalone(s) => Ok(s.pool().clone()),
+            Router::Cluster(c) => c.pool_for(command).await,
+        }
+    }
+
     /// The pool exclusive connections come from.
     pub(crate) fn pool(&self) -> &Pool {
         match self {

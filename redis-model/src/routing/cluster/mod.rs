@@ -150,6 +150,13 @@ impl Cluster {
     pub(crate) fn pool(&self) -> &Pool {
         &self.exclusive
     }
+
+    /// The pool of the master serving `command`'s keys, for a connection the command and
+    /// those after it (a `WATCH` transaction) have to themselves.
+    pub(crate) async fn pool_for(&self, command: &Cmd) -> Result<Pool> {
+        let node = self.shared.route(slot_of(command)?, false).await?;
+        Ok(node.lanes.pool().clone())
+    }
 }
 
 impl Shared {
