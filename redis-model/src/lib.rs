@@ -46,10 +46,10 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`resp`] | `decode` (incremental, limit-checked), `frame` (a reply borrowed in place, read by the typed decoders), `encode`, [`Value`], [`FromRedis`] |
-//! | [`connection`] | the socket (`transport`: TCP, TLS, Unix), `tls`, `handshake`, and `driver`, the task that owns a socket and pipelines everything queued on it |
+//! | [`connection`] | the socket (`transport`: TCP, TLS, Unix), `tls`, `handshake`, `driver`, the task that owns a socket and pipelines everything queued on it, and `buffer`, its buffers that shrink when idle |
 //! | [`pool`] | the bb8 manager: health checks after idle, broken connections retired |
 //! | [`pipeline`] | explicit [`Pipeline`]s, atomic ones, and `auto`: the shared connections that coalesce commands from many tasks |
-//! | `routing` | where a request goes: `standalone` today, cluster and sentinel beside it |
+//! | `routing` | where a request goes: `standalone`, or `cluster` (slot map, redirections, retries, multi-key splits, replica reads; search fans out over its masters from [`search`]); sentinel goes beside them |
 //! | [`commands`] | [`Cmd`], [`Commands`], and one trait per command group |
 //! | [`Client`] | the handle applications hold |
 //! | [`model`] | [`RedisModel`], keys and ids, the hash and JSON codecs, [`Repository`] |
