@@ -361,7 +361,9 @@ impl<M: RedisModel> Repository<M> {
     pub async fn get(&self, id: impl Display) -> Result<Option<M>> {
         let key = self.key(id);
         let reply = commands::send_frame(&self.client, self.read(&key)).await?;
-        decode_read::<M>(&key, &self.key_prefix(), &reply)
+        // The key begins with the key prefix: sliced off it, not made again for every read.
+        let prefix = &key[..self.namespace().len() + M::meta().prefix.len() + 1];
+        decode_read::<M>(&key, prefix, &reply)
     }
 
     /// The documents with these ids, in order, `None` where there is none.

@@ -197,17 +197,21 @@ fn is_past_result_cap(e: &Error) -> bool {
 /// document's sortable text and tags as they are, where a hash's are folded unless the tag is
 /// case-sensitive.
 fn folds_case<M: RedisModel>(field: &str) -> bool {
-    M::meta().storage == Storage::Json
-        && matches!(
-            field_kind::<M>(field),
-            Some(
-                FieldKind::Text { .. }
-                    | FieldKind::Tag {
-                        case_sensitive: false,
-                        ..
-                    }
-            )
+    M::meta().storage == Storage::Json && sorts_folded::<M>(field)
+}
+
+/// Whether `field` is text or a tag not case-sensitive: what a hash's index sorts folded.
+fn sorts_folded<M: RedisModel>(field: &str) -> bool {
+    matches!(
+        field_kind::<M>(field),
+        Some(
+            FieldKind::Text { .. }
+                | FieldKind::Tag {
+                    case_sensitive: false,
+                    ..
+                }
         )
+    )
 }
 
 /// The kind of the indexed field `field`.
@@ -253,7 +257,6 @@ fn search_cmd(
         .arg(2)
 }
 
-/// How many documents match `query`.
 /// How many documents match `query`: the sum over every shard's index.
 async fn count<M: RedisModel>(repo: &Repository<M>, query: &SearchText, rows: Rows) -> Result<u64> {
     let rows = match rows {
@@ -315,8 +318,6 @@ fn open_cursor(
     if let Rows::Ranked = rows {
         c = c.arg("ADDSCORES");
     }
-    // A row sorted by a field carries its sort value too (as the index compares it: a hash's
-    // text folded), which is what merging several shards' rows compares.
     c = c.arg("LOAD").arg(1).arg("@__key");
     let sort = |c: Cmd, by: &str, order| {
         c.arg("SORTBY")
@@ -419,8 +420,6 @@ struct Merge {
     max: u64,
     /// How many rows a cursor read fetches.
     read: u64,
-    /// What a row's place in the order is read from.
-    values: Values,
     /// How text sort keys are compared (see [`decode_keys`]).
     fold: Fold,
     /// Whether every shard is read to its end and its rows sorted here before any is merged:
@@ -461,15 +460,6 @@ impl Merge {
         max: u64,
         read: u64,
     ) -> Self {
-        let values = match rows {
-            Rows::Indexed => Values::Unordered,
-            Rows::Ranked => Values::Number("__rank"),
-            Rows::Folded(..) => Values::Text("__folded"),
-            Rows::Sorted(field, _) => match field_kind::<M>(field) {
-                Some(FieldKind::Numeric) => Values::Number(field),
-                _ => Values::Text(field),
-            },
-        };
         let shards = repo
             .search_indexes()
             .into_iter()
@@ -485,17 +475,7 @@ impl Merge {
         let fold = match rows {
             // The server gives a hash's sort keys as stored and compares them folded.
             Rows::Sorted(field, _)
-                if M::meta().storage == Storage::Hash
-                    && matches!(
-                        field_kind::<M>(field),
-                        Some(
-                            FieldKind::Text { .. }
-                                | FieldKind::Tag {
-                                    case_sensitive: false,
-                                    ..
-                                }
-                        )
-                    ) =>
+                if M::meta().storage == Storage::Hash && sorts_folded::<M>(field) =>
             {
                 Fold::Unicode
             }
@@ -509,7 +489,6 @@ impl Merge {
             rows,
             max,
             read,
-            values,
             fold,
             sort_here: pages && matches!(rows, Rows::Folded(..)),
             pages,
@@ -598,10 +577,15 @@ impl Merge {
                 shard.buffered.extend(rows);
                 continue;
             }
+            // Read by cursors, a search has one shard (one server, or one slot of a cluster):
+            // its rows come in order and need no sort key to merge.
             let (rows, cursor) = decode_cursor(reply?.parse()?)?;
-            shard
-                .buffered
-                .extend(rows.into_iter().filter_map(|row| self.values.keyed(row)));
+            shard.buffered.extend(
+                rows.into_iter()
+                    .filter_map(|row| map_field(row, "__key"))
+                    .filter_map(|key| String::from_redis(key).ok())
+                    .map(|key| (SortKey::Unordered, key)),
+            );
             shard.cursor = cursor;
             if cursor.is_none() {
                 shard.segment += 1;
@@ -700,37 +684,6 @@ pub(super) fn decode_keys(
             Ok((total, keys))
         }
         other => Err(crate::resp::mismatch("FT.SEARCH results", &other)),
-    }
-}
-
-/// Where a cursor row's place in the order is read from.
-#[derive(Clone, Copy)]
-enum Values {
-    /// Nowhere: unordered rows come each shard's in turn.
-    Unordered,
-    /// A number in this field of the row.
-    Number(&'static str),
-    /// Text in this field of the row.
-    Text(&'static str),
-}
-
-impl Values {
-    /// A cursor row's key, and its sort key.
-    fn keyed(self, row: Value) -> Option<(SortKey, String)> {
-        let mut fields = pairs(row).ok()?;
-        let key = String::from_redis(take_field(&mut fields, "__key")?).ok()?;
-        let mut value =
-            |name: &str| take_field(&mut fields, name).and_then(|v| String::from_redis(v).ok());
-        let sort = match self {
-            Values::Unordered => SortKey::Unordered,
-            Values::Number(field) => value(field)
-                .and_then(|v| v.parse().ok())
-                .map_or(SortKey::Missing, SortKey::Number),
-            Values::Text(field) => {
-                value(field).map_or(SortKey::Missing, |v| SortKey::Text(v.into_bytes()))
-            }
-        };
-        Some((sort, key))
     }
 }
 

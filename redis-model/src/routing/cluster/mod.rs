@@ -84,6 +84,20 @@ struct Routes {
     masters: Vec<Arc<Node>>,
     /// Each shard's online replicas; all empty when reads go to masters.
     replicas: Vec<Vec<Arc<Node>>>,
+    /// See [`Cluster::master_tags`]: worked out once per map, as every search and scan asks.
+    tags: Vec<(String, u16)>,
+}
+
+impl Routes {
+    fn new(map: SlotMap, masters: Vec<Arc<Node>>, replicas: Vec<Vec<Arc<Node>>>) -> Self {
+        let tags = master_tags(&map, masters.len());
+        Routes {
+            map,
+            masters,
+            replicas,
+            tags,
+        }
+    }
 }
 
 /// One cluster node: its address and its connections.
@@ -103,11 +117,11 @@ impl Cluster {
         let shared = Shared {
             config: config.clone(),
             cluster,
-            routes: RwLock::new(Arc::new(Routes {
-                map: SlotMap::default(),
-                masters: Vec::new(),
-                replicas: Vec::new(),
-            })),
+            routes: RwLock::new(Arc::new(Routes::new(
+                SlotMap::default(),
+                Vec::new(),
+                Vec::new(),
+            ))),
             nodes: Mutex::new(HashMap::new()),
             refresh: tokio::sync::Mutex::new(None),
             next_master: AtomicUsize::new(0),
@@ -218,11 +232,8 @@ impl Shared {
             }
             replicas.push(readers);
         }
-        *self.routes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Routes {
-            map,
-            masters,
-            replicas,
-        });
+        *self.routes.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(Routes::new(map, masters, replicas));
         *last = Some(Instant::now());
         Ok(())
     }
@@ -342,11 +353,7 @@ impl Shared {
                 masters.push(node.clone());
                 replicas.push(Vec::new());
             }
-            *routes = Arc::new(Routes {
-                map,
-                masters,
-                replicas,
-            });
+            *routes = Arc::new(Routes::new(map, masters, replicas));
         }
         self.refresh_soon();
         Ok(node)
@@ -737,28 +744,30 @@ impl Cluster {
     /// For each master serving slots, a hash tag `n` (the smallest) whose slot it serves, and
     /// that slot: a name carrying `{n}`, or a command routed to that slot, goes to that master.
     pub(crate) fn master_tags(&self) -> Vec<(String, u16)> {
-        let routes = self.shared.routes();
-        let mut tags: Vec<Option<(String, u16)>> = vec![None; routes.masters.len()];
-        let mut missing = (0..routes.masters.len())
-            .filter(|&i| routes.map.serves_slots(i))
-            .count();
-        // A master with a single slot is found after about 16,384 tries; the bound only stops
-        // a map that changed meanwhile.
-        for n in 0..1_000_000u32 {
-            if missing == 0 {
-                break;
-            }
-            let tag = n.to_string();
-            let slot = slot::slot(tag.as_bytes());
-            if let Some(i) = routes.map.owner(slot) {
-                if tags[i].is_none() {
-                    tags[i] = Some((tag, slot));
-                    missing -= 1;
-                }
+        self.shared.routes().tags.clone()
+    }
+}
+
+/// [`Cluster::master_tags`] of `map`, whose first `masters` shards have master nodes.
+fn master_tags(map: &SlotMap, masters: usize) -> Vec<(String, u16)> {
+    let mut tags: Vec<Option<(String, u16)>> = vec![None; masters];
+    let mut missing = (0..masters).filter(|&i| map.serves_slots(i)).count();
+    // A master with a single slot is found after about 16,384 tries; the bound only stops a
+    // map whose masters serve no slot at all.
+    for n in 0..1_000_000u32 {
+        if missing == 0 {
+            break;
+        }
+        let tag = n.to_string();
+        let slot = slot::slot(tag.as_bytes());
+        if let Some(i) = map.owner(slot).filter(|&i| i < masters) {
+            if tags[i].is_none() {
+                tags[i] = Some((tag, slot));
+                missing -= 1;
             }
         }
-        tags.into_iter().flatten().collect()
     }
+    tags.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
